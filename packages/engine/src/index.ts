@@ -1,1 +1,11 @@
-export {};
+export { createEngine } from "./engine.js";
+export type { CloseOptions, Engine, EngineOptions, StartOptions } from "./engine.js";
+export type { SessionHandle } from "./sessionRunner.js";
+export { EngineError, isEngineError } from "./engineError.js";
+export type { EngineErrorCode } from "./engineError.js";
+export { classifyCreateError } from "./classifyCreateError.js";
+export type { ClassifiedCreateError } from "./classifyCreateError.js";
+export { systemClock } from "./clock.js";
+export type { Clock } from "./clock.js";
+export { decodeEvent, encodeEvent } from "./eventCodec.js";
+export { settleFromHistory } from "./settleFromHistory.js";

@@ -1,1 +1,12 @@
-export {};
+export { fromSdkSession } from "./fromSdkSession.js";
+export { mapSdkEvent } from "./mapSdkEvent.js";
+export { distinctEvents } from "./distinctEvents.js";
+export { toMachineEvents } from "./toMachineEvents.js";
+export type { ToMachineEventsOptions } from "./toMachineEvents.js";
+export { snapshots } from "./snapshots.js";
+export type { SnapshotSource } from "./snapshots.js";
+export { selectLifecycleState } from "./selectLifecycleState.js";
+export { selectRemoteUrl } from "./selectRemoteUrl.js";
+export { assembleText } from "./assembleText.js";
+export type { TurnText } from "./assembleText.js";
+export type { RawSessionEvent, SessionEventSource } from "./rawSessionEvent.js";

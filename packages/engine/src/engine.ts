@@ -1,0 +1,262 @@
+import { checkRepository, resolveSettings, type Repository, type SessionLogEvent, type SessionSettingsInput } from "@cloudsession/machine";
+import { createInMemoryStore, type EventStore, type JsonObject } from "@cloudsession/store";
+import { approveAll, type CopilotClient, type CopilotClientOptions, type PermissionHandler } from "@github/copilot-sdk";
+import { randomUUID } from "node:crypto";
+import { systemClock, type Clock } from "./clock.js";
+import { EngineError } from "./engineError.js";
+import { decodeEvent } from "./eventCodec.js";
+import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
+import { SessionRunner, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
+import { Slots } from "./slots.js";
+
+export interface EngineOptions {
+  /** A started or startable SDK client you own. The engine never stops it. */
+  readonly client?: CopilotClient;
+  /** A runtime already listening, e.g. `"127.0.0.1:4321"` (the simulator). The engine owns the client. */
+  readonly runtimeUrl?: string;
+  readonly connectionToken?: string;
+  /** Spawn the runtime with these client options (live mode). The engine owns it. */
+  readonly clientOptions?: CopilotClientOptions;
+  /** Where the log goes. Defaults to an in-memory store (nothing survives the process). */
+  readonly store?: EventStore;
+  readonly clock?: Clock;
+  /** Time limits and retry policy for new sessions (a session can override them). */
+  readonly timeouts?: Omit<SessionSettingsInput, "retry">;
+  readonly retry?: SessionSettingsInput["retry"];
+  /** Sessions holding a runtime session at once; the rest wait in a fair line. Default 64. */
+  readonly maxConcurrent?: number;
+  /**
+   * Set as the runtime's `GITHUB_COPILOT_INTEGRATION_ID` when the engine spawns it, and recorded in
+   * each session's log. With an external runtime it belongs to that runtime's environment.
+   */
+  readonly integrationId?: string;
+  /** Set as the runtime's `COPILOT_MC_BASE_URL` when the engine spawns it; recorded likewise. */
+  readonly missionControlBaseUrl?: string;
+  /** Record every `assistant.message_delta` in the log (default: no, deltas are live only). */
+  readonly persistDeltas?: boolean;
+  /** Answers the runtime's permission prompts. Default: approve (cloud sessions run on GitHub's compute). */
+  readonly onPermissionRequest?: PermissionHandler;
+  /** How often a live connection is checked, in ms (0 turns it off). Default 5,000. */
+  readonly heartbeatMs?: number;
+  /** Ids for sessions and prompts; random UUIDs by default. */
+  readonly newId?: (kind: "session" | "prompt") => string;
+  /** Randomness for retry jitter; `Math.random` by default. */
+  readonly random?: () => number;
+  /** Errors that no session can report (the store failing under a running session). Default: console.error. */
+  readonly onError?: (error: unknown, sessionKey: string) => void;
+}
+
+export interface StartOptions {
+  readonly repository: Repository;
+  /** Prompts queued at once, in order. */
+  readonly prompts?: readonly string[];
+  /** Per-session overrides of the engine's time limits. */
+  readonly settings?: SessionSettingsInput;
+  /** Aborting it closes the session (queued prompts are reported undelivered). */
+  readonly signal?: AbortSignal;
+}
+
+export interface CloseOptions {
+  /**
+   * `detach` (default): stop acting and leave every open session recoverable from the log;
+   * `close`: end every open session first (queued prompts reported undelivered).
+   */
+  readonly sessions?: "detach" | "close";
+}
+
+export interface Engine {
+  /** Starts a cloud session; the handle is returned at once, in state `reserving`. */
+  start(options: StartOptions): SessionHandle;
+  /** Continues a session from its log, e.g. in a new process; no `cloud` is passed on resume. */
+  resume(id: string): Promise<SessionHandle>;
+  /** Continues every open (non-final) session in the store. */
+  recover(): Promise<SessionHandle[]>;
+  get(id: string): SessionHandle | undefined;
+  /** The session's whole log, from the store. */
+  history(id: string): Promise<SessionLogEvent[]>;
+  readonly sessions: readonly SessionHandle[];
+  /** Waits until every recorded event is in the store. */
+  settled(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/**
+ * Creates an engine: the lifecycle machine around a real Copilot SDK client, with every fact in an
+ * event log.
+ *
+ * @example
+ * const engine = createEngine({ runtimeUrl: simulator.url });
+ * const session = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["Hello"] });
+ * const outcome = await session.outcome;
+ */
+export function createEngine(options: EngineOptions = {}): Engine {
+  const clock = options.clock ?? systemClock;
+  const newId = options.newId ?? (() => randomUUID());
+  const store = options.store ?? createInMemoryStore();
+  const runtime = new RuntimeConnectionManager(runtimeTarget(options), {
+    ...(options.integrationId === undefined ? {} : { integrationId: options.integrationId }),
+    ...(options.missionControlBaseUrl === undefined ? {} : { missionControlBaseUrl: options.missionControlBaseUrl }),
+  });
+  const maxConcurrent = options.maxConcurrent ?? 64;
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new EngineError("INVALID_ARGUMENT", "maxConcurrent must be a positive integer");
+  const runners = new Map<string, SessionRunner>();
+  let closed = false;
+
+  const env: RunnerEnvironment = {
+    store,
+    clock,
+    random: options.random ?? Math.random,
+    newPromptId: () => newId("prompt"),
+    runtime,
+    slots: new Slots(maxConcurrent),
+    persistDeltas: options.persistDeltas ?? false,
+    onPermissionRequest: options.onPermissionRequest ?? approveAll,
+    onBackgroundError: options.onError ?? ((error, key) => console.error(`cloudsession: session ${key}:`, error)),
+  };
+  const identity: JsonObject = {
+    ...(options.integrationId === undefined ? {} : { integrationId: options.integrationId }),
+    ...(options.missionControlBaseUrl === undefined ? {} : { missionControlBaseUrl: options.missionControlBaseUrl }),
+  };
+
+  const heartbeat = startHeartbeat(options.heartbeatMs ?? 5_000);
+
+  function startHeartbeat(periodMs: number): { stop(): void } {
+    if (periodMs <= 0 || !runtime.canReconnect) return { stop: () => undefined };
+    let handle: unknown;
+    let beating = false;
+    const beat = async () => {
+      if (closed || beating) return;
+      beating = true;
+      try {
+        const live = [...runners.values()].filter((runner) => runner.sessionId !== null && runner.snapshot().status === "active");
+        if (live.length > 0 && !(await runtime.healthy())) {
+          await runtime.replace();
+          await Promise.all(live.map((runner) => runner.onClientReplaced()));
+        }
+      } finally {
+        beating = false;
+        if (!isClosed()) handle = clock.setTimeout(() => void beat(), periodMs);
+      }
+    };
+    handle = clock.setTimeout(() => void beat(), periodMs);
+    return { stop: () => clock.clearTimeout(handle) };
+  }
+
+  // A function, so a check after an await reads the current value.
+  function isClosed(): boolean {
+    return closed;
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new EngineError("ENGINE_CLOSED", "the engine is closed");
+  }
+
+  function track(runner: SessionRunner): SessionRunner {
+    runners.set(runner.id, runner);
+    void runner.outcome.then(() => runners.delete(runner.id));
+    return runner;
+  }
+
+  async function load(id: string): Promise<SessionRunner> {
+    const stream = await store.readStream(id);
+    if (!stream.exists) throw new EngineError("SESSION_NOT_FOUND", `no session ${id} in the store`);
+    const log = stream.events.map((row) => decodeEvent(row, row));
+    return SessionRunner.restore(env, id, log, stream.version);
+  }
+
+  const engine: Engine = {
+    start(request) {
+      assertOpen();
+      const check = checkRepository(request.repository);
+      if (!check.ok) throw new EngineError("INVALID_REPOSITORY", check.message);
+      const prompts = request.prompts ?? [];
+      if (prompts.some((prompt) => typeof prompt !== "string" || prompt.trim() === "")) {
+        throw new EngineError("INVALID_ARGUMENT", "prompts must be non-empty strings");
+      }
+      const settings = resolveSettings({
+        ...options.timeouts,
+        ...request.settings,
+        retry: { ...options.retry, ...request.settings?.retry },
+      });
+      const id = newId("session");
+      // The runner exists synchronously so the handle is usable at once; its first commit is queued.
+      const runner = track(SessionRunner.begin(env, id, { type: "session.requested", repository: check.repository, settings, at: clock.now() }, prompts, identity));
+      if (request.signal) {
+        const signal = request.signal;
+        const abort = () => void runner.close("aborted by signal");
+        if (signal.aborted) abort();
+        else {
+          signal.addEventListener("abort", abort, { once: true });
+          void runner.outcome.then(() => signal.removeEventListener("abort", abort));
+        }
+      }
+      return runner;
+    },
+
+    async resume(id) {
+      assertOpen();
+      const existing = runners.get(id);
+      if (existing) return existing;
+      const runner = track(await load(id));
+      await runner.attach();
+      return runner;
+    },
+
+    async recover() {
+      assertOpen();
+      const open = await store.listStreams({ status: "open" });
+      const recovered: SessionRunner[] = [];
+      for (const summary of open) {
+        if (summary.firstEventType !== "session.requested" || runners.has(summary.streamId)) continue;
+        try {
+          const runner = track(await load(summary.streamId));
+          recovered.push(runner);
+        } catch (error) {
+          // One unreadable log stops its own session, not the recovery of the others.
+          env.onBackgroundError(error, summary.streamId);
+        }
+      }
+      await Promise.all(recovered.map((runner) => runner.attach()));
+      return recovered;
+    },
+
+    get(id) {
+      return runners.get(id);
+    },
+
+    async history(id) {
+      const stream = await store.readStream(id);
+      if (!stream.exists) throw new EngineError("SESSION_NOT_FOUND", `no session ${id} in the store`);
+      return stream.events.map((row) => decodeEvent(row, row));
+    },
+
+    get sessions() {
+      return [...runners.values()];
+    },
+
+    async settled() {
+      await Promise.all([...runners.values()].map((runner) => runner.settled()));
+    },
+
+    async close(closeOptions = {}) {
+      if (closed) return;
+      const all = [...runners.values()];
+      if (closeOptions.sessions === "close") await Promise.all(all.map((runner) => runner.close("engine closed")));
+      closed = true;
+      heartbeat.stop();
+      await Promise.all(all.map((runner) => runner.detach()));
+      await runtime.stop();
+    },
+  };
+  return engine;
+}
+
+function runtimeTarget(options: EngineOptions): RuntimeTarget {
+  const given = [options.client, options.runtimeUrl, options.clientOptions].filter((value) => value !== undefined).length;
+  if (given > 1) throw new EngineError("INVALID_ARGUMENT", "give one of client, runtimeUrl and clientOptions");
+  if (options.client) return { kind: "client", client: options.client };
+  if (options.runtimeUrl !== undefined) {
+    return options.connectionToken === undefined ? { kind: "uri", url: options.runtimeUrl } : { kind: "uri", url: options.runtimeUrl, connectionToken: options.connectionToken };
+  }
+  return { kind: "spawn", options: options.clientOptions ?? {} };
+}

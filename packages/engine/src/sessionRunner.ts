@@ -1,0 +1,527 @@
+import {
+  inputFromRequest,
+  lifecycleState,
+  nextDeadline,
+  promptToDispatch,
+  sessionMachine,
+  wantsAbort,
+  wantsReservation,
+  type DeadlineName,
+  type LifecycleState,
+  type SessionEvent,
+  type SessionLogEvent,
+  type SessionOutcome,
+  type SessionRequested,
+  type SessionSnapshot,
+} from "@cloudsession/machine";
+import { assembleText, selectLifecycleState, selectRemoteUrl, snapshots, toMachineEvents, type RawSessionEvent, type TurnText } from "@cloudsession/rx";
+import type { EventStore, JsonObject, NewEvent } from "@cloudsession/store";
+import type { CopilotSession, PermissionHandler } from "@github/copilot-sdk";
+import { Subject, share, type Observable } from "rxjs";
+import { createActor, type Actor } from "xstate";
+import { classifyCreateError } from "./classifyCreateError.js";
+import type { Clock } from "./clock.js";
+import { EngineError } from "./engineError.js";
+import { encodeEvent } from "./eventCodec.js";
+import { settleFromHistory } from "./settleFromHistory.js";
+import type { RuntimeConnectionManager } from "./runtimeConnection.js";
+import type { Slots } from "./slots.js";
+
+/** What every runner shares with the engine. */
+export interface RunnerEnvironment {
+  readonly store: EventStore;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly newPromptId: () => string;
+  readonly runtime: RuntimeConnectionManager;
+  readonly slots: Slots;
+  readonly persistDeltas: boolean;
+  readonly onPermissionRequest: PermissionHandler;
+  /** Told once about a failure the runner cannot report through its session (e.g. the store is down). */
+  readonly onBackgroundError: (error: unknown, sessionKey: string) => void;
+}
+
+/**
+ * A running cloud session: what `engine.start()` returns.
+ *
+ * @example
+ * const session = engine.start({ repository: { owner: "octo", name: "demo" } });
+ * session.send("Summarise the README");
+ * session.text$.subscribe(({ text }) => render(text));
+ * const outcome = await session.outcome;
+ */
+export interface SessionHandle {
+  /** The engine's id for the session: its event stream. Known at once. */
+  readonly id: string;
+  /** The SDK (server-minted) session id, once the task is reserved. */
+  readonly sessionId: string | null;
+  /** The Mission Control URL, once published (restored from the log after a restart). */
+  readonly remoteUrl: string | null;
+  readonly state: LifecycleState;
+  /** Lifecycle states as they change; completes at the final state. */
+  readonly state$: Observable<LifecycleState>;
+  /** Every domain event as it is recorded. */
+  readonly events$: Observable<SessionLogEvent>;
+  /** The assistant's text per turn, live (deltas included). */
+  readonly text$: Observable<TurnText>;
+  readonly remoteUrl$: Observable<string>;
+  /** Resolves with the final state and why, once the session ends. Never rejects. */
+  readonly outcome: Promise<SessionOutcome>;
+  snapshot(): SessionSnapshot;
+  /** Queues a prompt (delivered after the agent is there, in order). Returns our prompt id. */
+  send(text: string): string;
+  /** Aborts the running turn, if any; the next queued prompt follows. */
+  abortTurn(): Promise<void>;
+  /** Ends the session; queued prompts are reported undelivered. */
+  close(reason?: string): Promise<SessionOutcome>;
+}
+
+type TimerKey = `${DeadlineName}@${number}`;
+
+/**
+ * Runs one session: records every fact in the log before acting on it, feeds it to the machine,
+ * and performs whatever the resulting snapshot asks for (create, dispatch, abort, arm a timer).
+ * Level-triggered on purpose: a runner rebuilt from the log after a crash does the right thing
+ * by looking at the same snapshot.
+ */
+export class SessionRunner implements SessionHandle {
+  readonly id: string;
+  readonly outcome: Promise<SessionOutcome>;
+  readonly state$: Observable<LifecycleState>;
+  readonly remoteUrl$: Observable<string>;
+  readonly text$: Observable<TurnText>;
+  private readonly recorded = new Subject<SessionLogEvent>();
+  private readonly textFeed = new Subject<SessionEvent>();
+  private readonly sdkEvents = new Subject<RawSessionEvent>();
+  private readonly actor: Actor<typeof sessionMachine>;
+  private version: number;
+  private chain: Promise<void> = Promise.resolve();
+  private resolveOutcome!: (outcome: SessionOutcome) => void;
+  private sdkSession: CopilotSession | undefined;
+  private attachedGeneration = -1;
+  private creating = false;
+  private dispatching = false;
+  private attaching = false;
+  private abortSentFor: string | null = null;
+  private holdsSlot = false;
+  private slotRequest: { cancel: () => void } | undefined;
+  private timer: { key: TimerKey; handle: unknown } | undefined;
+  private lastProgressAt = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+  /** Read through a method: `stopped` changes across awaits, which narrowing cannot see. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+  private finalized = false;
+  private readonly knownAssistantMessages = new Set<string>();
+
+  private constructor(
+    private readonly env: RunnerEnvironment,
+    id: string,
+    request: SessionRequested,
+    version: number,
+  ) {
+    this.id = id;
+    this.version = version;
+    this.actor = createActor(sessionMachine, { input: inputFromRequest(request) });
+    this.actor.start();
+    this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
+    this.state$ = snapshots(this.actor).pipe(selectLifecycleState());
+    this.remoteUrl$ = snapshots(this.actor).pipe(selectRemoteUrl());
+    this.text$ = this.textFeed.pipe(assembleText(), share());
+    this.sdkEvents.pipe(toMachineEvents({ now: () => this.env.clock.now() })).subscribe((event) => this.onMachineEvent(event));
+  }
+
+  get events$(): Observable<SessionLogEvent> {
+    return this.recorded.asObservable();
+  }
+
+  /**
+   * A new session: usable at once; its request (and first prompts) are the first commit, and
+   * everything else queues behind it.
+   */
+  static begin(env: RunnerEnvironment, id: string, request: SessionRequested, prompts: readonly string[], metadata: JsonObject): SessionRunner {
+    const runner = new SessionRunner(env, id, request, 0);
+    const submitted: SessionEvent[] = prompts.map((text) => ({ type: "prompt.submitted", promptId: env.newPromptId(), text, at: request.at }));
+    void runner.commit(submitted, { leading: request, metadata, expectedVersion: "no_stream" });
+    return runner;
+  }
+
+  /** A session rebuilt from its log (replay equals live); `attach()` then continues it. */
+  static restore(env: RunnerEnvironment, id: string, log: readonly SessionLogEvent[], version: number): SessionRunner {
+    const [request, ...rest] = log;
+    if (request?.type !== "session.requested") throw new EngineError("CORRUPTED_LOG", `session ${id}: the log does not start with session.requested`);
+    const runner = new SessionRunner(env, id, request, version);
+    for (const event of rest) {
+      if (event.type === "session.requested") throw new EngineError("CORRUPTED_LOG", `session ${id}: a second session.requested`);
+      if (runner.actor.getSnapshot().status !== "active") break;
+      runner.actor.send(event);
+      runner.noteRecorded(event);
+    }
+    return runner;
+  }
+
+  get sessionId(): string | null {
+    return this.actor.getSnapshot().context.sessionId;
+  }
+
+  get remoteUrl(): string | null {
+    return this.actor.getSnapshot().context.remoteUrl;
+  }
+
+  get state(): LifecycleState {
+    return lifecycleState(this.actor.getSnapshot());
+  }
+
+  snapshot(): SessionSnapshot {
+    return this.actor.getSnapshot();
+  }
+
+  send(text: string): string {
+    if (typeof text !== "string" || text.trim() === "") throw new EngineError("INVALID_ARGUMENT", "a prompt must be a non-empty string");
+    this.assertActive();
+    const promptId = this.env.newPromptId();
+    void this.commit([{ type: "prompt.submitted", promptId, text, at: this.env.clock.now() }]);
+    return promptId;
+  }
+
+  async abortTurn(): Promise<void> {
+    this.assertActive();
+    if (this.state !== "streaming") return;
+    await this.commit([{ type: "turn.abort-requested", at: this.env.clock.now() }]);
+  }
+
+  async close(reason?: string): Promise<SessionOutcome> {
+    if (this.actor.getSnapshot().status === "active") {
+      const wasStreaming = this.state === "streaming";
+      await this.commit([reason === undefined ? { type: "close.requested", at: this.env.clock.now() } : { type: "close.requested", reason, at: this.env.clock.now() }]);
+      if (wasStreaming) await this.sdkSession?.abort().catch(() => undefined);
+    }
+    return this.outcome;
+  }
+
+  /**
+   * Continues a restored session: re-attaches to its SDK session (without `cloud`), settles what
+   * happened while nobody was watching from the session's history, and resumes the queue.
+   */
+  async attach(): Promise<void> {
+    if (this.actor.getSnapshot().status !== "active") {
+      this.finalize();
+      return;
+    }
+    if (this.sessionId !== null) await this.reattach();
+    this.reconcile();
+  }
+
+  /** The engine found the connection lost and replaced the client: attach to the new one. */
+  async onClientReplaced(): Promise<void> {
+    if (this.isStopped() || this.sessionId === null || this.actor.getSnapshot().status !== "active") return;
+    await this.reattach();
+    this.reconcile();
+  }
+
+  /** Stops acting (engine shutdown) without ending the session: it stays recoverable from the log. */
+  async detach(): Promise<void> {
+    this.stopped = true;
+    this.clearTimer();
+    this.slotRequest?.cancel();
+    await this.chain;
+    this.dropSdkSession(false);
+    this.releaseSlot();
+  }
+
+  /** Waits until every recorded event is in the store. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  // ---- recording -------------------------------------------------------------------------
+
+  /**
+   * Write-ahead: events go to the log first, then to the machine, then the runner acts on the new
+   * snapshot. Serialised per session, so the log order is the machine's order.
+   */
+  private commit(events: readonly SessionEvent[], options: { leading?: SessionRequested; metadata?: JsonObject; expectedVersion?: "no_stream" } = {}): Promise<void> {
+    const run = async () => {
+      if (this.actor.getSnapshot().status !== "active") return;
+      const accepted: SessionEvent[] = [];
+      for (const event of events) {
+        this.actor.send(event);
+        accepted.push(event);
+        if (this.actor.getSnapshot().status !== "active") break;
+      }
+      const all: SessionLogEvent[] = options.leading ? [options.leading, ...accepted] : accepted;
+      if (all.length === 0) return;
+      const final = this.actor.getSnapshot().status !== "active";
+      const encoded: NewEvent[] = all.map((event) => ({ ...(encodeEvent(event) as NewEvent), ...(options.metadata && event === options.leading ? { metadata: options.metadata } : {}) }));
+      const result = await this.env.store.append(this.id, encoded, {
+        expectedVersion: options.expectedVersion ?? this.version,
+        ...(final ? { markFinal: true } : {}),
+        ...(options.leading ? { streamMetadata: streamMetadataOf(options.leading, options.metadata) } : {}),
+        ...(this.sessionId !== null && accepted.some((event) => event.type === "reservation.succeeded") ? { streamMetadata: { sessionId: this.sessionId } } : {}),
+      });
+      this.version = result.nextExpectedVersion;
+      for (const event of all) {
+        this.noteRecorded(event);
+        this.recorded.next(event);
+        if (event.type === "assistant.message" || event.type === "assistant.delta" || event.type === "turn.idle") this.textFeed.next(event);
+      }
+      this.reconcile();
+    };
+    const next = this.chain.then(run).catch((error: unknown) => {
+      // The machine is ahead of the log now: stop acting; the log is the truth for a recovery.
+      this.stopped = true;
+      this.clearTimer();
+      this.env.onBackgroundError(error, this.id);
+    });
+    this.chain = next;
+    return next;
+  }
+
+  private noteRecorded(event: SessionLogEvent): void {
+    if (event.type === "assistant.message") this.knownAssistantMessages.add(event.messageId);
+  }
+
+  private onMachineEvent(event: SessionEvent): void {
+    if (this.isStopped()) return;
+    if (event.type === "assistant.message" && this.knownAssistantMessages.has(event.messageId)) return;
+    if (event.type === "assistant.delta" && !this.env.persistDeltas) {
+      // Ephemeral by default: shown live, and the stall deadline hears a coalesced sign of life.
+      this.textFeed.next(event);
+      const throttle = Math.max(1_000, this.actor.getSnapshot().context.settings.turnStallTimeoutMs / 10);
+      if (event.at - this.lastProgressAt >= throttle) {
+        this.lastProgressAt = event.at;
+        void this.commit([{ type: "turn.progressed", at: event.at }]);
+      }
+      return;
+    }
+    void this.commit([event]);
+  }
+
+  // ---- acting on the snapshot ------------------------------------------------------------
+
+  private reconcile(): void {
+    if (this.isStopped()) return;
+    const snapshot = this.actor.getSnapshot();
+    if (snapshot.status !== "active") {
+      this.finalize();
+      return;
+    }
+    this.armTimer(snapshot);
+    if (this.attaching) return;
+    if (wantsReservation(snapshot) && !this.creating) void this.create(snapshot.context.attempts);
+    const prompt = promptToDispatch(snapshot);
+    if (prompt && !this.dispatching && this.sdkSession) void this.dispatch(prompt.id, prompt.text);
+    if (wantsAbort(snapshot) && this.sdkSession && this.abortSentFor !== snapshot.context.inFlight) {
+      this.abortSentFor = snapshot.context.inFlight;
+      void this.sdkSession.abort().catch(() => undefined);
+    }
+  }
+
+  private async create(attempt: number): Promise<void> {
+    this.creating = true;
+    try {
+      await this.acquireSlot();
+      if (this.isStopped() || !this.isAttempt(attempt)) return;
+      const client = await this.env.runtime.client();
+      const early: RawSessionEvent[] = [];
+      let session: CopilotSession | undefined;
+      try {
+        session = await client.createSession({
+          streaming: true,
+          cloud: { repository: { ...this.actor.getSnapshot().context.repository } },
+          onPermissionRequest: this.env.onPermissionRequest,
+          // Attached before the first event is dispatched; buffered until we know the session.
+          onEvent: (event) => (session ? this.sdkEvents.next(event) : early.push(event)),
+        });
+      } catch (error) {
+        if (this.isStopped() || !this.isAttempt(attempt)) return;
+        const { failure, message } = classifyCreateError(error);
+        await this.commit([{ type: "reservation.failed", failure, message, random: this.env.random(), at: this.env.clock.now() }]);
+        return;
+      }
+      if (this.isStopped() || !this.isAttempt(attempt)) {
+        // The session ended (or timed out) while the task was being reserved: let it go.
+        await session.disconnect().catch(() => undefined);
+        return;
+      }
+      this.useSdkSession(session);
+      await this.commit([{ type: "reservation.succeeded", sessionId: session.sessionId, at: this.env.clock.now() }]);
+      for (const event of early) this.sdkEvents.next(event);
+      // An early session.start (before the SDK registered the session) was dropped by the client:
+      // recover it, and anything else missed, from the stored history.
+      await this.catchUpFromHistory(session);
+    } catch (error) {
+      if (!this.isStopped() && this.isAttempt(attempt)) {
+        const { failure, message } = classifyCreateError(error);
+        await this.commit([{ type: "reservation.failed", failure, message, random: this.env.random(), at: this.env.clock.now() }]);
+      }
+    } finally {
+      this.creating = false;
+      this.reconcile();
+    }
+  }
+
+  private isAttempt(attempt: number): boolean {
+    const snapshot = this.actor.getSnapshot();
+    return wantsReservation(snapshot) && snapshot.context.attempts === attempt;
+  }
+
+  private async catchUpFromHistory(session: CopilotSession): Promise<void> {
+    const history = await session.getEvents().catch(() => []);
+    const snapshot = this.actor.getSnapshot();
+    if (lifecycleState(snapshot) !== "awaiting-agent" && snapshot.context.remoteUrl !== null) return;
+    for (const event of history) {
+      if (event.type === "session.start" || event.type === "session.info") this.sdkEvents.next(event);
+    }
+  }
+
+  private async dispatch(promptId: string, text: string): Promise<void> {
+    this.dispatching = true;
+    try {
+      await this.commit([{ type: "prompt.dispatching", promptId, at: this.env.clock.now() }]);
+      const session = this.sdkSession;
+      if (this.isStopped() || !session || this.actor.getSnapshot().context.inFlight !== promptId) return;
+      let messageId: string;
+      try {
+        messageId = await session.send({ prompt: text });
+      } catch (error) {
+        if (this.isStopped()) return;
+        if (isConnectionError(error) && this.env.runtime.canReconnect) {
+          // Unknown whether it arrived: the intent stays open and is settled from history on re-attach.
+          void this.reportLostConnection();
+          return;
+        }
+        await this.commit([{ type: "prompt.dispatch-failed", promptId, message: errorMessage(error), requeue: false, at: this.env.clock.now() }]);
+        return;
+      }
+      await this.commit([{ type: "prompt.dispatched", promptId, messageId, at: this.env.clock.now() }]);
+    } finally {
+      this.dispatching = false;
+      this.reconcile();
+    }
+  }
+
+  private lostConnectionReported = false;
+
+  private async reportLostConnection(): Promise<void> {
+    if (this.lostConnectionReported) return;
+    this.lostConnectionReported = true;
+    await this.env.runtime.replace();
+    this.lostConnectionReported = false;
+    await this.onClientReplaced();
+  }
+
+  private async reattach(): Promise<void> {
+    const sessionId = this.sessionId;
+    if (sessionId === null) return;
+    this.attaching = true;
+    try {
+      await this.acquireSlot();
+      if (this.isStopped()) return;
+      const client = await this.env.runtime.client();
+      if (this.sdkSession && this.attachedGeneration === this.env.runtime.clientGeneration) return;
+      this.dropSdkSession(false);
+      // Never pass `cloud` on resume: the stored metadata says the session is cloud-backed.
+      const session = await client.resumeSession(sessionId, {
+        streaming: true,
+        onPermissionRequest: this.env.onPermissionRequest,
+        onEvent: (event) => this.sdkEvents.next(event),
+      });
+      this.useSdkSession(session);
+      await this.commit([{ type: "session.resumed", at: this.env.clock.now() }]);
+      const history = await session.getEvents();
+      const settlement = settleFromHistory(this.actor.getSnapshot(), history, this.knownAssistantMessages, this.env.clock.now());
+      await this.commit(settlement);
+    } catch (error) {
+      if (!this.isStopped()) this.env.onBackgroundError(error, this.id);
+    } finally {
+      this.attaching = false;
+    }
+  }
+
+  private useSdkSession(session: CopilotSession): void {
+    this.sdkSession = session;
+    this.attachedGeneration = this.env.runtime.clientGeneration;
+    this.abortSentFor = null;
+  }
+
+  private dropSdkSession(disconnect: boolean): void {
+    const session = this.sdkSession;
+    this.sdkSession = undefined;
+    if (session && disconnect) void session.disconnect().catch(() => undefined);
+  }
+
+  // ---- deadlines ---------------------------------------------------------------------------
+
+  private armTimer(snapshot: SessionSnapshot): void {
+    const next = nextDeadline(snapshot.context);
+    const key: TimerKey | undefined = next ? `${next.name}@${next.at}` : undefined;
+    if (this.timer?.key === key) return;
+    this.clearTimer();
+    if (!next || !key) return;
+    const delay = Math.max(0, next.at - this.env.clock.now());
+    const handle = this.env.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.isStopped()) return;
+      void this.commit([{ type: "deadline.fired", deadline: next.name, at: this.env.clock.now() }]).then(() => this.reconcile());
+    }, delay);
+    this.timer = { key, handle };
+  }
+
+  private clearTimer(): void {
+    if (this.timer) this.env.clock.clearTimeout(this.timer.handle);
+    this.timer = undefined;
+  }
+
+  // ---- concurrency and the end --------------------------------------------------------------
+
+  private async acquireSlot(): Promise<void> {
+    if (this.holdsSlot) return;
+    const request = this.env.slots.acquire();
+    this.slotRequest = request;
+    await request.granted;
+    this.slotRequest = undefined;
+    this.holdsSlot = true;
+    // Ended (or stopped) while waiting in line: hand the slot straight on.
+    if (this.isStopped() || this.actor.getSnapshot().status !== "active") this.releaseSlot();
+  }
+
+  private releaseSlot(): void {
+    if (!this.holdsSlot) return;
+    this.holdsSlot = false;
+    this.env.slots.release();
+  }
+
+  private finalize(): void {
+    if (this.finalized) return;
+    this.finalized = true;
+    this.clearTimer();
+    this.slotRequest?.cancel();
+    this.dropSdkSession(true);
+    this.releaseSlot();
+    const output = this.actor.getSnapshot().output;
+    if (output) this.resolveOutcome(output);
+    this.recorded.complete();
+    this.textFeed.complete();
+    this.sdkEvents.complete();
+  }
+
+  private assertActive(): void {
+    if (this.actor.getSnapshot().status !== "active") throw new EngineError("SESSION_ENDED", `session ${this.id} has ended (${this.state})`);
+  }
+}
+
+function streamMetadataOf(request: SessionRequested, metadata: JsonObject | undefined): JsonObject {
+  const { owner, name, branch } = request.repository;
+  return { repository: branch === undefined ? `${owner}/${name}` : `${owner}/${name}@${branch}`, ...(metadata ?? {}) };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isConnectionError(error: unknown): boolean {
+  const message = errorMessage(error);
+  return /connection (?:is )?(?:closed|disposed|lost)|ECONNRESET|EPIPE|not connected|write after end|socket/i.test(message);
+}

@@ -1,0 +1,57 @@
+import { startSimulator, type Simulator } from "@cloudsession/simulator";
+import { afterEach, describe, expect, test } from "vitest";
+import { createEngine, type Engine } from "../src/index.js";
+
+const timeScale = 0.01;
+let sim: Simulator | undefined;
+let engine: Engine | undefined;
+
+afterEach(async () => {
+  await engine?.close();
+  await sim?.close();
+  engine = undefined;
+  sim = undefined;
+});
+
+describe("engine against the simulator, through the real SDK client", () => {
+  test("normal: prompts given at start are delivered once, in order, and the URL is kept", async () => {
+    sim = await startSimulator({ seed: 1, timeScale });
+    engine = createEngine({ runtimeUrl: sim.url });
+    const session = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["first", "second"] });
+    expect(session.state).toBe("reserving");
+    const states: string[] = [];
+    session.state$.subscribe((state) => states.push(state));
+    // Wait until both turns completed, then close.
+    await waitFor(() => session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length === 2);
+    const outcome = await session.close();
+    expect(outcome.state).toBe("closed");
+    expect(outcome.prompts.map((prompt) => prompt.status)).toEqual(["completed", "completed"]);
+    expect(outcome.prompts[0]?.reply).toContain("first");
+    expect(session.remoteUrl).toBe(`https://github.com/copilot/tasks/${session.sessionId ?? ""}`);
+    expect(states.slice(0, 3)).toEqual(["reserving", "awaiting-agent", "ready"]);
+    expect(states.at(-1)).toBe("closed");
+    const stats = sim.stats.sessions.get(session.sessionId ?? "");
+    expect(stats?.promptsReceived).toEqual(["first", "second"]);
+    expect(stats?.promptsDropped).toEqual([]);
+    expect(stats?.createParams).toMatchObject({ cloudPassed: true, sessionIdPassed: false, streaming: true, repository: "octo/demo" });
+  });
+
+  test("policy_blocked: blocked, never retried, prompts undelivered", async () => {
+    sim = await startSimulator({ seed: 2, timeScale, defaults: { createFault: { kind: "policy_blocked" } } });
+    engine = createEngine({ runtimeUrl: sim.url });
+    const session = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["hello"] });
+    const outcome = await session.outcome;
+    expect(outcome.state).toBe("blocked");
+    expect(outcome.failure).toMatchObject({ phase: "reserving", reason: "policy_blocked" });
+    expect(outcome.prompts).toEqual([expect.objectContaining({ status: "undelivered", reason: "session-blocked" })]);
+    expect(sim.stats.createAttempts).toBe(1);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

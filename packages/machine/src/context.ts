@@ -1,0 +1,67 @@
+import type { DeadlineName } from "./events.js";
+import type { Repository } from "./repository.js";
+import type { SessionSettings } from "./settings.js";
+
+/**
+ * Where a prompt is. `queued` → `dispatching` (intent logged) → `sent` (runtime gave a messageId)
+ * → `completed` (its turn went idle). `interrupted`: it reached the runtime but its turn was cut
+ * short (aborted, stalled, the session ended). `undelivered`: it never reached the runtime.
+ */
+export type PromptStatus = "queued" | "dispatching" | "sent" | "completed" | "interrupted" | "undelivered";
+
+export interface PromptRecord {
+  readonly id: string;
+  readonly text: string;
+  readonly status: PromptStatus;
+  readonly submittedAt: number;
+  readonly messageId?: string;
+  /** The assistant's answer, assembled from the turn's `assistant.message` events. */
+  readonly reply?: string;
+  /** Why a prompt is `interrupted` or `undelivered`. */
+  readonly reason?: string;
+}
+
+/** The phase a failure happened in: the state the session was in. */
+export type FailurePhase = "reserving" | "awaiting-agent" | "ready" | "streaming";
+
+export type FailureReason =
+  | "timeout"
+  | "policy_blocked"
+  | "create-failed"
+  | "retries-exhausted"
+  | "session-error"
+  | "turn-stalled";
+
+export interface SessionFailure {
+  readonly phase: FailurePhase;
+  readonly reason: FailureReason;
+  readonly message: string;
+}
+
+/** Absolute epoch-ms deadlines; `null` when not armed. An engine re-arms them after a restore. */
+export type Deadlines = Readonly<Record<DeadlineName, number | null>>;
+
+export interface SessionContext {
+  readonly repository: Repository;
+  readonly settings: SessionSettings;
+  readonly requestedAt: number;
+  /** The SDK session id, minted by the server at reservation. */
+  readonly sessionId: string | null;
+  /** The Mission Control URL, published once: persisted in the log, always queryable. */
+  readonly remoteUrl: string | null;
+  readonly agentStartedAt: number | null;
+  /** `createSession` attempts started so far. */
+  readonly attempts: number;
+  /** Every prompt in submission order; the queue is the `queued` ones, in this order. */
+  readonly prompts: readonly PromptRecord[];
+  /** The prompt whose turn is running (`dispatching`/`sent`), if any. */
+  readonly inFlight: string | null;
+  /** Why the running turn is being aborted; set while the machine waits for its idle. */
+  readonly abortReason: string | null;
+  readonly deadlines: Deadlines;
+  readonly failure: SessionFailure | null;
+  readonly closeReason: string | null;
+  readonly resumes: number;
+}
+
+export const noDeadlines: Deadlines = { reservation: null, retry: null, "agent-start": null, "turn-stall": null };
