@@ -2,12 +2,14 @@ import { checkRepository, resolveSettings, type Repository, type SessionLogEvent
 import { createInMemoryStore, type EventStore, type JsonObject } from "@cloudsession/store";
 import { approveAll, type CopilotClient, type CopilotClientOptions, type PermissionHandler } from "@github/copilot-sdk";
 import { randomUUID } from "node:crypto";
+import type { InspectionEvent } from "xstate";
 import { systemClock, type Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
 import { decodeEvent } from "./eventCodec.js";
 import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
 import { SessionRunner, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
 import { Slots } from "./slots.js";
+import { installTransportErrorGuard } from "./transportErrorGuard.js";
 
 export interface EngineOptions {
   /** A started or startable SDK client you own. The engine never stops it. */
@@ -44,6 +46,11 @@ export interface EngineOptions {
   readonly random?: () => number;
   /** Errors that no session can report (the store failing under a running session). Default: console.error. */
   readonly onError?: (error: unknown, sessionKey: string) => void;
+  /**
+   * XState inspection of every session actor (`createActor(…, { inspect })`), e.g. the Stately
+   * inspector's `inspector.inspect`. Events and snapshots carry prompt texts: sanitize before sending.
+   */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 export interface StartOptions {
@@ -112,12 +119,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     persistDeltas: options.persistDeltas ?? false,
     onPermissionRequest: options.onPermissionRequest ?? approveAll,
     onBackgroundError: options.onError ?? ((error, key) => console.error(`cloudsession: session ${key}:`, error)),
+    ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
   };
   const identity: JsonObject = {
     ...(options.integrationId === undefined ? {} : { integrationId: options.integrationId }),
     ...(options.missionControlBaseUrl === undefined ? {} : { missionControlBaseUrl: options.missionControlBaseUrl }),
   };
 
+  if (runtime.canReconnect) installTransportErrorGuard();
   const heartbeat = startHeartbeat(options.heartbeatMs ?? 5_000);
 
   function startHeartbeat(periodMs: number): { stop(): void } {
@@ -129,7 +138,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       beating = true;
       try {
         const live = [...runners.values()].filter((runner) => runner.sessionId !== null && runner.snapshot().status === "active");
-        if (live.length > 0 && !(await runtime.healthy())) {
+        if (live.length > 0 && !(await runtime.healthy(Math.max(250, periodMs)))) {
           await runtime.replace();
           await Promise.all(live.map((runner) => runner.onClientReplaced()));
         }

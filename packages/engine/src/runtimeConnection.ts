@@ -56,15 +56,24 @@ export class RuntimeConnectionManager {
     await old.forceStop().catch(() => undefined);
   }
 
-  /** Is the current connection alive? `ping` fails at once on a closed connection. */
-  async healthy(): Promise<boolean> {
+  /**
+   * Is the current connection alive? A closed connection fails `ping` at once; a half-dead one
+   * may never answer, hence the time limit.
+   */
+  async healthy(timeoutMs: number): Promise<boolean> {
     const client = this.current;
     if (!client) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
     try {
-      await client.ping();
-      return true;
+      return await Promise.race([client.ping().then(() => true), timedOut]);
     } catch {
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

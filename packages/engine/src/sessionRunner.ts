@@ -18,7 +18,7 @@ import { assembleText, selectLifecycleState, selectRemoteUrl, snapshots, toMachi
 import type { EventStore, JsonObject, NewEvent } from "@cloudsession/store";
 import type { CopilotSession, PermissionHandler } from "@github/copilot-sdk";
 import { Subject, share, type Observable } from "rxjs";
-import { createActor, type Actor } from "xstate";
+import { createActor, type Actor, type InspectionEvent } from "xstate";
 import { classifyCreateError } from "./classifyCreateError.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
@@ -39,6 +39,8 @@ export interface RunnerEnvironment {
   readonly onPermissionRequest: PermissionHandler;
   /** Told once about a failure the runner cannot report through its session (e.g. the store is down). */
   readonly onBackgroundError: (error: unknown, sessionKey: string) => void;
+  /** Passed to each session actor: XState inspection (e.g. the Stately inspector). */
+  readonly inspect?: (event: InspectionEvent) => void;
 }
 
 /**
@@ -74,6 +76,8 @@ export interface SessionHandle {
   abortTurn(): Promise<void>;
   /** Ends the session; queued prompts are reported undelivered. */
   close(reason?: string): Promise<SessionOutcome>;
+  /** Resolves when everything recorded so far is in the store (and applied). */
+  settled(): Promise<void>;
 }
 
 type TimerKey = `${DeadlineName}@${number}`;
@@ -123,7 +127,7 @@ export class SessionRunner implements SessionHandle {
   ) {
     this.id = id;
     this.version = version;
-    this.actor = createActor(sessionMachine, { input: inputFromRequest(request) });
+    this.actor = createActor(sessionMachine, { input: inputFromRequest(request), ...(env.inspect === undefined ? {} : { inspect: env.inspect }) });
     this.actor.start();
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
     this.state$ = snapshots(this.actor).pipe(selectLifecycleState());

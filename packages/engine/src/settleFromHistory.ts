@@ -15,7 +15,7 @@ const dispatchedBefore = (prompt: PromptRecord) => prompt.status === "sent" || p
  *   text follows the ones already accounted for (it gets that messageId), otherwise requeued — so
  *   the prompt reaches the worker once, never zero times and never twice;
  * - the running turn's assistant messages not yet in the log, and its end: a turn whose last
- *   stored event is `assistant.turn_end` or `abort` is over.
+ *   stored turn event (session-level records aside) is `assistant.turn_end` or `abort` is over.
  */
 export function settleFromHistory(snapshot: SessionSnapshot, history: readonly RawSessionEvent[], knownAssistantMessages: ReadonlySet<string>, now: number): SessionEvent[] {
   const context = snapshot.context;
@@ -58,7 +58,8 @@ export function settleFromHistory(snapshot: SessionSnapshot, history: readonly R
     const mapped = mapSdkEvent(event, now);
     if (mapped?.type === "assistant.message" && !knownAssistantMessages.has(mapped.messageId)) settled.push(mapped);
   }
-  const last = after.at(-1);
+  // Session-level records (session.resume, session.shutdown, warnings) say nothing about the turn.
+  const last = after.filter((event) => !event.type.startsWith("session.")).at(-1);
   if (last && (last.type === "assistant.turn_end" || last.type === "abort")) {
     settled.push({ type: "turn.idle", aborted: after.some((event) => event.type === "abort"), at: now });
   }

@@ -1,0 +1,44 @@
+import { startSimulator, type ScenarioInput, type Simulator, type SimulatorOptions } from "@cloudsession/simulator";
+import { createInMemoryStore, type EventStore } from "@cloudsession/store";
+import { createEngine, type Engine, type EngineOptions, type SessionHandle } from "../../src/index.js";
+
+/** A simulator and an engine wired through the real SDK client; `dispose()` stops both. */
+export interface Harness {
+  readonly sim: Simulator;
+  readonly engine: Engine;
+  readonly store: EventStore;
+  dispose(): Promise<void>;
+}
+
+export async function harness(scenario: ScenarioInput, engineOptions: Omit<EngineOptions, "runtimeUrl"> = {}, simOptions: SimulatorOptions = {}): Promise<Harness> {
+  const sim = await startSimulator({ seed: 1, timeScale: 0.01, ...scenario }, simOptions);
+  const store = engineOptions.store ?? createInMemoryStore();
+  const engine = createEngine({ runtimeUrl: sim.url, store, heartbeatMs: 50, ...engineOptions });
+  return {
+    sim,
+    engine,
+    store,
+    async dispose() {
+      await engine.close();
+      await sim.close();
+    },
+  };
+}
+
+/** Polls a condition on real time (the simulator runs on scaled real time). */
+export async function waitFor(condition: () => boolean, what = "condition", timeoutMs = 10_000): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export function completed(session: SessionHandle): number {
+  return session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length;
+}
+
+/** What the simulated worker really received for this session, in order. */
+export function received(sim: Simulator, session: SessionHandle): readonly string[] {
+  return sim.stats.sessions.get(session.sessionId ?? "")?.promptsReceived ?? [];
+}
