@@ -1,0 +1,90 @@
+import type { AppendOptions, NewEvent } from "./eventStore.js";
+import { ANY, isExpectedVersion, type ExpectedVersion } from "./expectedVersion.js";
+import { StoreError } from "./storeError.js";
+
+/** An event whose JSON is already serialized, ready for any backend. */
+export interface EncodedEvent {
+  readonly type: string;
+  readonly data: string;
+  readonly metadata: string;
+}
+
+/** A validated append: what every adapter (and the group committer) works with. */
+export interface AppendRequest {
+  readonly streamId: string;
+  readonly events: readonly EncodedEvent[];
+  readonly expectedVersion: ExpectedVersion;
+  readonly markFinal: boolean;
+  /** Serialized JSON object, or undefined when the append sets no stream metadata. */
+  readonly streamMetadata: string | undefined;
+}
+
+const maxStreamIdLength = 512;
+/**
+ * NUL and unpaired surrogates cannot be stored in PostgreSQL `text` (the first is an error, the
+ * second silently becomes U+FFFD). Refusing them here keeps one bad id from failing a whole
+ * group-commit batch or changing identity on the way to disk. JSON payloads are safe: JSON.stringify
+ * escapes both.
+ */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
+const unstorable = (text: string): boolean => text.includes("\u0000") || loneSurrogate.test(text);
+
+/**
+ * Validates an append's arguments and serializes its JSON once, up front, so a bad argument fails
+ * only its own call (never a group-commit batch) and adapters store exactly what was checked.
+ *
+ * @throws StoreError `INVALID_ARGUMENT`
+ * @example
+ * ```ts
+ * const request = toAppendRequest("s-1", [{ type: "Created", data: {} }], { expectedVersion: NO_STREAM });
+ * ```
+ */
+export function toAppendRequest(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): AppendRequest {
+  if (typeof streamId !== "string" || streamId.length === 0 || streamId.length > maxStreamIdLength || unstorable(streamId)) {
+    throw new StoreError("INVALID_ARGUMENT", `streamId must be a non-empty string of at most ${maxStreamIdLength} characters, without NUL or unpaired surrogates`);
+  }
+  if (events.length === 0) {
+    throw new StoreError("INVALID_ARGUMENT", `append to ${streamId} needs at least one event`, { details: { streamId } });
+  }
+  const expectedVersion = options.expectedVersion ?? ANY;
+  if (!isExpectedVersion(expectedVersion)) {
+    throw new StoreError("INVALID_ARGUMENT", `invalid expectedVersion ${String(expectedVersion)} for ${streamId}`, { details: { streamId } });
+  }
+  const encoded = events.map((event, index) => {
+    if (typeof event.type !== "string" || event.type.length === 0 || unstorable(event.type)) {
+      throw new StoreError("INVALID_ARGUMENT", `event ${index} of ${streamId} needs a non-empty string type without NUL or unpaired surrogates`, { details: { streamId } });
+    }
+    return {
+      type: event.type,
+      data: encodeJson(event.data, `data of event ${index} (${event.type}) of ${streamId}`, streamId),
+      metadata: encodeJsonObject(event.metadata, `metadata of event ${index} (${event.type}) of ${streamId}`, streamId),
+    };
+  });
+  return {
+    streamId,
+    events: encoded,
+    expectedVersion,
+    markFinal: options.markFinal === true,
+    streamMetadata: options.streamMetadata === undefined ? undefined : encodeJsonObject(options.streamMetadata, `streamMetadata of ${streamId}`, streamId),
+  };
+}
+
+function encodeJson(value: unknown, what: string, streamId: string): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw new StoreError("INVALID_ARGUMENT", `${what} is not JSON-serializable`, { cause, details: { streamId } });
+  }
+  // JSON.stringify returns undefined for undefined, functions and symbols: refuse rather than store nothing.
+  if (typeof text !== "string") throw new StoreError("INVALID_ARGUMENT", `${what} is not a JSON value`, { details: { streamId } });
+  return text;
+}
+
+function encodeJsonObject(value: unknown, what: string, streamId: string): string {
+  if (value === undefined) return "{}";
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new StoreError("INVALID_ARGUMENT", `${what} must be a JSON object`, { details: { streamId } });
+  }
+  return encodeJson(value, what, streamId);
+}

@@ -1,0 +1,525 @@
+import { toAppendRequest, type AppendRequest } from "../appendRequest.js";
+import { START, parseCheckpoint } from "../checkpoint.js";
+import { decodeEventRow, toSafeInteger, type EventRow } from "../eventRow.js";
+import type {
+  AppendOptions,
+  AppendResult,
+  EventHandler,
+  EventStore,
+  JsonObject,
+  ListStreamsOptions,
+  NewEvent,
+  ReadAllOptions,
+  ReadAllResult,
+  ReadStreamOptions,
+  ReadStreamResult,
+  StreamSummary,
+  SubscribeOptions,
+  Subscription,
+} from "../eventStore.js";
+import { matchesExpectedVersion } from "../expectedVersion.js";
+import { createGroupCommitter, type BatchOutcome } from "../groupCommit.js";
+import { startPollingSubscription } from "../pollingSubscription.js";
+import { readAllLimit, readStreamRange, streamStatusOf } from "../readOptions.js";
+import { StoreError } from "../storeError.js";
+import { createWakeSignal } from "../wakeSignal.js";
+import { migrate, quoteSchema } from "./migrations.js";
+import type { SqlExecutor, SqlQueryable, SqlRow } from "./sqlExecutor.js";
+
+/** Options of {@link createSqlEventStore}. */
+export interface SqlEventStoreOptions {
+  /** Schema holding the tables; default `"cloudsession"`. Lowercase identifier. */
+  readonly schema?: string;
+  /** Clock for `recordedAt`, `createdAt`, `updatedAt`; defaults to `Date.now`. */
+  readonly now?: () => number;
+  /** Run migrations on open; default true. */
+  readonly migrate?: boolean;
+  /** Group commit: appends per flush stop growing at this many events; default 5000. */
+  readonly maxBatchEvents?: number;
+  /**
+   * Group commit: transactions in flight at once; default 1. Appends to one stream never ride in two
+   * concurrent flushes, so a process's appends to a stream commit in call order either way.
+   */
+  readonly maxConcurrentFlushes?: number;
+  /** Label used in error messages, e.g. "PGlite" or "PostgreSQL". */
+  readonly label?: string;
+}
+
+/** Default schema of the SQL adapters. */
+export const DEFAULT_SCHEMA = "cloudsession";
+
+const eventColumns = "stream_id, version, position, transaction_id::text AS transaction_id, type, data, metadata, recorded_at";
+/** PostgreSQL errors after which re-running the whole batch is correct: deadlock, serialization, unique race. */
+const retryableCodes = new Set(["40P01", "40001", "23505"]);
+const maxAttempts = 5;
+
+/** Streams kept in the version cache of the fast path; beyond this the oldest are forgotten. */
+const maxKnownStreams = 100_000;
+
+class BatchRaced extends Error {}
+
+/** What a process last knew of a stream; only ever an assumption the database verifies. */
+interface KnownStream {
+  readonly version: number;
+  readonly final: boolean;
+}
+
+interface StreamState {
+  version: number;
+  final: boolean;
+  metadata: Record<string, unknown>;
+  readonly isNew: boolean;
+  firstEventType: string;
+  touched: boolean;
+  metadataChanged: boolean;
+}
+
+type Decision = StoreError | { readonly request: AppendRequest; readonly fromVersion: number; readonly created: boolean };
+
+interface BatchPlan {
+  readonly decisions: readonly Decision[];
+  readonly newStreams: readonly (readonly [string, StreamState])[];
+  readonly updatedStreams: readonly (readonly [string, StreamState])[];
+  readonly events: { readonly streamIds: string[]; readonly versions: number[]; readonly types: string[]; readonly data: string[]; readonly metadata: string[] };
+}
+
+/**
+ * Decides every append of a batch in order against `states` (mutated to the batch's end state):
+ * several appends to one stream behave exactly as if they ran one after another.
+ */
+function decide(batch: readonly AppendRequest[], states: Map<string, StreamState>): BatchPlan {
+  const decisions = batch.map((request): Decision => {
+    const state = states.get(request.streamId);
+    const current = state?.version ?? 0;
+    if (state?.final === true) {
+      return new StoreError("STREAM_FINAL", `stream ${request.streamId} is final and accepts no more events`, { details: { streamId: request.streamId, actualVersion: current } });
+    }
+    if (!matchesExpectedVersion(current, request.expectedVersion)) {
+      return new StoreError("VERSION_CONFLICT", `stream ${request.streamId} is at version ${current}, expected ${String(request.expectedVersion)}`, {
+        details: { streamId: request.streamId, expectedVersion: request.expectedVersion, actualVersion: current },
+      });
+    }
+    const next: StreamState = state ?? { version: 0, final: false, metadata: {}, isNew: true, firstEventType: "", touched: false, metadataChanged: false };
+    if (next.isNew && !next.touched) next.firstEventType = request.events[0]?.type ?? "";
+    next.version = current + request.events.length;
+    next.final = request.markFinal;
+    next.touched = true;
+    if (request.streamMetadata !== undefined) {
+      next.metadata = { ...next.metadata, ...(JSON.parse(request.streamMetadata) as Record<string, unknown>) };
+      next.metadataChanged = true;
+    }
+    states.set(request.streamId, next);
+    return { request, fromVersion: current + 1, created: current === 0 };
+  });
+  const touched = [...states].filter(([, state]) => state.touched).sort(([a], [b]) => compareText(a, b));
+  const events: BatchPlan["events"] = { streamIds: [], versions: [], types: [], data: [], metadata: [] };
+  for (const decision of decisions) {
+    if (decision instanceof StoreError) continue;
+    decision.request.events.forEach((event, index) => {
+      events.streamIds.push(decision.request.streamId);
+      events.versions.push(decision.fromVersion + index);
+      events.types.push(event.type);
+      events.data.push(event.data);
+      events.metadata.push(event.metadata);
+    });
+  }
+  return { decisions, newStreams: touched.filter(([, state]) => state.isNew), updatedStreams: touched.filter(([, state]) => !state.isNew), events };
+}
+
+function newStreamParams(plan: BatchPlan): unknown[] {
+  return [
+    plan.newStreams.map(([id]) => id),
+    plan.newStreams.map(([, state]) => state.version),
+    plan.newStreams.map(([, state]) => state.final),
+    plan.newStreams.map(([, state]) => state.firstEventType),
+    plan.newStreams.map(([, state]) => JSON.stringify(state.metadata)),
+  ];
+}
+
+function eventParams(plan: BatchPlan): unknown[] {
+  return [plan.events.streamIds, plan.events.versions, plan.events.types, plan.events.data, plan.events.metadata];
+}
+
+/** Turns a plan and the rows its insert returned into one outcome per append. */
+function toOutcomes(plan: BatchPlan, inserted: readonly SqlRow[], time: number): BatchOutcome<AppendResult>[] {
+  const byKey = new Map<string, SqlRow>();
+  for (const row of inserted) byKey.set(`${String(row.version)}\u0000${String(row.stream_id)}`, row);
+  return plan.decisions.map((decision): BatchOutcome<AppendResult> => {
+    if (decision instanceof StoreError) return { ok: false, error: decision };
+    const { request, fromVersion, created } = decision;
+    const stored = request.events.map((event, index) => {
+      const version = fromVersion + index;
+      const row = byKey.get(`${version}\u0000${request.streamId}`);
+      return decodeEventRow({ stream_id: request.streamId, version, position: row?.position, transaction_id: row?.transaction_id, type: event.type, data: event.data, metadata: event.metadata, recorded_at: time });
+    });
+    return { ok: true, value: { streamId: request.streamId, nextExpectedVersion: fromVersion - 1 + request.events.length, createdStream: created, events: stored } };
+  });
+}
+
+/** Code-unit order, the same on every machine (unlike localeCompare): lock order must agree. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The event store over any {@link SqlExecutor}: schema, migrations, group commit, watermark reads.
+ * PGlite and PostgreSQL adapters are thin wrappers that build an executor and call this.
+ *
+ * @example
+ * ```ts
+ * const store = await createSqlEventStore(executor, { schema: "cloudsession" });
+ * ```
+ */
+export async function createSqlEventStore(executor: SqlExecutor, options: SqlEventStoreOptions = {}): Promise<EventStore> {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const s = quoteSchema(schema);
+  const now = options.now ?? Date.now;
+  const label = options.label ?? "SQL";
+  if (options.migrate !== false) await migrate(executor, schema);
+
+  const channel = `cloudsession_events_${schema}`;
+  // Prepared-statement names are per connection and the schema is part of the text, so it must be
+  // part of the name; hashed because PostgreSQL truncates names to 63 bytes.
+  const statementPrefix = `cloudsession_${fnv1a(schema)}`;
+  const wake = createWakeSignal();
+  const subscriptions = new Set<Subscription>();
+  let unlisten: (() => Promise<void>) | undefined;
+  let listening: Promise<void> | undefined;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const knownStreams = new Map<string, KnownStream>();
+
+  const committer = createGroupCommitter<AppendRequest, AppendResult>(flushWithRetry, {
+    weight: (request) => request.events.length,
+    maxBatchWeight: options.maxBatchEvents ?? 5000,
+    maxConcurrentFlushes: options.maxConcurrentFlushes ?? 1,
+    key: (request) => request.streamId,
+  });
+
+  function assertOpen(): void {
+    if (closed) throw new StoreError("STORE_CLOSED", `the ${label} event store is closed`);
+  }
+
+  async function flushWithRetry(batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
+    // Fast path: one autocommit statement that decides against cached stream versions and writes
+    // only if the locked rows still match them. Any surprise falls back to the locking transaction.
+    try {
+      const outcomes = await optimisticWrite(batch);
+      if (outcomes !== undefined) {
+        wake.notify();
+        return outcomes;
+      }
+    } catch (error) {
+      if (!retryableCodes.has(sqlStateOf(error))) throw error;
+      for (const request of batch) knownStreams.delete(request.streamId);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcomes = await executor.transaction((tx) => lockingWrite(tx, batch), executor.listen ? { notify: channel } : {});
+        wake.notify();
+        return outcomes;
+      } catch (error) {
+        // Another process created one of our new streams, or lock order crossed: the batch rolled
+        // back whole, so re-reading the streams and re-deciding every append is correct.
+        if (attempt < maxAttempts && (error instanceof BatchRaced || retryableCodes.has(sqlStateOf(error)))) continue;
+        throw error;
+      }
+    }
+  }
+
+  function remember(streamId: string, state: KnownStream): void {
+    knownStreams.delete(streamId);
+    knownStreams.set(streamId, state);
+    // Oldest first in Map order: evicting it costs at most one fallback if that stream comes back.
+    if (knownStreams.size > maxKnownStreams) {
+      const oldest = knownStreams.keys().next();
+      if (oldest.done !== true) knownStreams.delete(oldest.value);
+    }
+  }
+
+  async function optimisticWrite(batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[] | undefined> {
+    const states = new Map<string, StreamState>();
+    for (const request of batch) {
+      if (states.has(request.streamId)) continue;
+      const known = knownStreams.get(request.streamId);
+      // Merging stream metadata needs the stored value: leave that rare case to the locking path.
+      if (request.streamMetadata !== undefined && known !== undefined && known.version > 0) return undefined;
+      states.set(request.streamId, {
+        version: known?.version ?? 0,
+        final: known?.final ?? false,
+        metadata: {},
+        isNew: (known?.version ?? 0) === 0,
+        firstEventType: "",
+        touched: false,
+        metadataChanged: false,
+      });
+    }
+    const assumed = [...states].map(([id, state]) => ({ id, version: state.version, final: state.final })).sort((a, b) => compareText(a.id, b.id));
+    const plan = decide(batch, states);
+    const time = now();
+    const rows = await executor.query(
+      `WITH assumed AS (
+        SELECT * FROM unnest($2::text[], $3::bigint[], $4::boolean[]) AS a(stream_id, version, final)
+      ), locked AS MATERIALIZED (
+        SELECT st.stream_id, st.version, st.final FROM ${s}.streams st
+        WHERE st.stream_id = ANY($2::text[]) ORDER BY st.stream_id FOR UPDATE
+      ), mismatch AS MATERIALIZED (
+        SELECT a.stream_id, COALESCE(l.version, 0) AS version, COALESCE(l.final, false) AS final
+        FROM assumed a LEFT JOIN locked l ON l.stream_id = a.stream_id
+        WHERE COALESCE(l.version, 0) <> a.version OR COALESCE(l.final, false) <> a.final
+      ), go AS MATERIALIZED (
+        SELECT NOT EXISTS (SELECT 1 FROM mismatch) AS ok
+      ), new_streams AS (
+        INSERT INTO ${s}.streams (stream_id, version, final, first_event_type, metadata, created_at, updated_at)
+        SELECT u.stream_id, u.version, u.final, u.first_event_type, u.metadata, $1::bigint, $1::bigint
+        FROM unnest($5::text[], $6::bigint[], $7::boolean[], $8::text[], $9::text[]) AS u(stream_id, version, final, first_event_type, metadata)
+        WHERE (SELECT ok FROM go)
+        RETURNING stream_id
+      ), updated_streams AS (
+        UPDATE ${s}.streams AS target
+        SET version = u.version, final = u.final, updated_at = $1::bigint
+        FROM unnest($10::text[], $11::bigint[], $12::boolean[]) AS u(stream_id, version, final)
+        WHERE target.stream_id = u.stream_id AND (SELECT ok FROM go)
+        RETURNING target.stream_id
+      ), inserted AS (
+        INSERT INTO ${s}.events (stream_id, version, type, data, metadata, recorded_at)
+        SELECT u.stream_id, u.version, u.type, u.data, u.metadata, $1::bigint
+        FROM unnest($13::text[], $14::bigint[], $15::text[], $16::text[], $17::text[]) AS u(stream_id, version, type, data, metadata)
+        WHERE (SELECT ok FROM go)
+        RETURNING stream_id, version, position, transaction_id::text AS transaction_id
+      ), notified AS (
+        SELECT pg_notify($18, '') WHERE (SELECT ok FROM go)
+      )
+      SELECT 'event' AS kind, stream_id, version, position, transaction_id, NULL::boolean AS final,
+        (SELECT count(*) FROM new_streams) AS created_count, (SELECT count(*) FROM updated_streams) AS updated_count,
+        (SELECT count(*) FROM notified) AS notified
+      FROM inserted
+      UNION ALL
+      SELECT 'mismatch', stream_id, version, NULL, NULL, final, NULL, NULL, NULL FROM mismatch`,
+      [
+        time,
+        assumed.map((a) => a.id),
+        assumed.map((a) => a.version),
+        assumed.map((a) => a.final),
+        ...newStreamParams(plan),
+        plan.updatedStreams.map(([id]) => id),
+        plan.updatedStreams.map(([, state]) => state.version),
+        plan.updatedStreams.map(([, state]) => state.final),
+        ...eventParams(plan),
+        channel,
+      ],
+      `${statementPrefix}_write_fast`,
+    );
+    const mismatches = rows.filter((row) => row.kind === "mismatch");
+    if (mismatches.length > 0) {
+      for (const row of mismatches) remember(String(row.stream_id), { version: toSafeInteger(row.version) ?? 0, final: row.final === true });
+      return undefined;
+    }
+    const inserted = rows.filter((row) => row.kind === "event");
+    const first = inserted[0];
+    if (inserted.length !== plan.events.streamIds.length || (first !== undefined && (Number(first.created_count) !== plan.newStreams.length || Number(first.updated_count) !== plan.updatedStreams.length))) {
+      throw new Error(`${label} event store: the batch statement wrote ${inserted.length} of ${plan.events.streamIds.length} events`);
+    }
+    for (const [id, state] of states) remember(id, { version: state.version, final: state.final });
+    return toOutcomes(plan, inserted, time);
+  }
+
+  async function lockingWrite(tx: SqlQueryable, batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
+    const ids = [...new Set(batch.map((request) => request.streamId))].sort(compareText);
+    // Locking in a fixed order keeps two batches that share streams from deadlocking in the common case.
+    const existing = await tx.query(`SELECT stream_id, version, final, metadata FROM ${s}.streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE`, [ids], `${statementPrefix}_lock`);
+    const states = new Map<string, StreamState>();
+    for (const row of existing) {
+      const streamId = String(row.stream_id);
+      const version = toSafeInteger(row.version) ?? 0;
+      states.set(streamId, { version, final: row.final === true, metadata: parseStreamMetadata(row.metadata), isNew: false, firstEventType: "", touched: false, metadataChanged: false });
+    }
+    const plan = decide(batch, states);
+    const time = now();
+    if (plan.events.streamIds.length === 0) {
+      for (const [id, state] of states) remember(id, { version: state.version, final: state.final });
+      return toOutcomes(plan, [], time);
+    }
+    // One statement writes the whole batch: unnest() turns column arrays into rows, which is the
+    // cheapest bulk insert PostgreSQL offers short of COPY, and costs one round trip.
+    const inserted = await tx.query(
+      `WITH new_streams AS (
+        INSERT INTO ${s}.streams (stream_id, version, final, first_event_type, metadata, created_at, updated_at)
+        SELECT u.stream_id, u.version, u.final, u.first_event_type, u.metadata, $1::bigint, $1::bigint
+        FROM unnest($2::text[], $3::bigint[], $4::boolean[], $5::text[], $6::text[]) AS u(stream_id, version, final, first_event_type, metadata)
+        ON CONFLICT (stream_id) DO NOTHING
+        RETURNING stream_id
+      ), updated_streams AS (
+        UPDATE ${s}.streams AS target
+        SET version = u.version, final = u.final, updated_at = $1::bigint, metadata = COALESCE(u.metadata, target.metadata)
+        FROM unnest($7::text[], $8::bigint[], $9::boolean[], $10::text[]) AS u(stream_id, version, final, metadata)
+        WHERE target.stream_id = u.stream_id
+        RETURNING target.stream_id
+      ), inserted AS (
+        INSERT INTO ${s}.events (stream_id, version, type, data, metadata, recorded_at)
+        SELECT u.stream_id, u.version, u.type, u.data, u.metadata, $1::bigint
+        FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[]) AS u(stream_id, version, type, data, metadata)
+        RETURNING stream_id, version, position, transaction_id::text AS transaction_id
+      )
+      SELECT inserted.*, (SELECT count(*) FROM new_streams) AS created_count, (SELECT count(*) FROM updated_streams) AS updated_count FROM inserted`,
+      [
+        time,
+        ...newStreamParams(plan),
+        plan.updatedStreams.map(([id]) => id),
+        plan.updatedStreams.map(([, state]) => state.version),
+        plan.updatedStreams.map(([, state]) => state.final),
+        plan.updatedStreams.map(([, state]) => (state.metadataChanged ? JSON.stringify(state.metadata) : null)),
+        ...eventParams(plan),
+      ],
+      `${statementPrefix}_write`,
+    );
+    const first = inserted[0];
+    if (inserted.length !== plan.events.streamIds.length || Number(first?.created_count) !== plan.newStreams.length || Number(first?.updated_count) !== plan.updatedStreams.length) {
+      // A stream we saw as new was created by a concurrent transaction after our locking read.
+      throw new BatchRaced(`batch raced on stream creation`);
+    }
+    // Remembered before COMMIT; if the commit fails the entries are merely stale, and a stale
+    // entry only ever costs a fallback (the fast path verifies every assumption).
+    for (const [id, state] of states) remember(id, { version: state.version, final: state.final });
+    return toOutcomes(plan, inserted, time);
+  }
+
+  async function readAll(readOptions: ReadAllOptions = {}): Promise<ReadAllResult> {
+    assertOpen();
+    const after = readOptions.after ?? START;
+    const { transactionId, position } = parseCheckpoint(after);
+    const limit = readAllLimit(readOptions.limit);
+    // The watermark: only rows of transactions older than every transaction still running. A row
+    // of a running transaction can have a lower position than rows already visible; holding back
+    // everything at or above the oldest running transaction means nothing can appear behind the
+    // checkpoint later. See docs/adr/0003-global-order-watermark.md.
+    const rows = await executor.query(
+      `SELECT ${eventColumns} FROM ${s}.events
+       WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
+         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY transaction_id, position
+       LIMIT $3`,
+      [transactionId.toString(), position, limit],
+      `${statementPrefix}_read_all`,
+    );
+    const events = rows.map((row) => decodeEventRow(row as unknown as EventRow));
+    return { events, checkpoint: events.at(-1)?.checkpoint ?? after, hasMore: events.length === limit };
+  }
+
+  function ensureListening(): void {
+    const listen = executor.listen?.bind(executor);
+    if (listen === undefined || listening !== undefined) return;
+    listening = listen(channel, () => wake.notify()).then(
+      (stop) => {
+        if (closed) void stop();
+        else unlisten = stop;
+      },
+      // Polling still delivers everything; NOTIFY only shortens the wait.
+      () => undefined,
+    );
+  }
+
+  return {
+    append(streamId: string, events: readonly NewEvent[], appendOptions?: AppendOptions): Promise<AppendResult> {
+      try {
+        assertOpen();
+        return committer.submit(toAppendRequest(streamId, events, appendOptions));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+
+    async readStream(streamId: string, readOptions?: ReadStreamOptions): Promise<ReadStreamResult> {
+      assertOpen();
+      const { fromVersion, maxCount } = readStreamRange(readOptions);
+      // One statement, one snapshot: the stream's version and its events agree.
+      const rows = await executor.query(
+        `SELECT st.version AS stream_version, st.final AS stream_final, e.*
+         FROM ${s}.streams st
+         LEFT JOIN LATERAL (
+           SELECT ${eventColumns} FROM ${s}.events
+           WHERE stream_id = st.stream_id AND version >= $2
+           ORDER BY version LIMIT $3
+         ) e ON true
+         WHERE st.stream_id = $1`,
+        [streamId, fromVersion, maxCount ?? null],
+      );
+      const head = rows[0];
+      if (head === undefined) return { streamId, exists: false, version: 0, final: false, events: [] };
+      const events = head.position === null ? [] : rows.map((row) => decodeEventRow(row as unknown as EventRow));
+      const version = toSafeInteger(head.stream_version) ?? 0;
+      const final = head.stream_final === true;
+      // Writers read before they append: priming the cache lets that append take the fast path.
+      remember(streamId, { version, final });
+      return { streamId, exists: true, version, final, events };
+    },
+
+    readAll,
+
+    async listStreams(listOptions: ListStreamsOptions = {}): Promise<readonly StreamSummary[]> {
+      assertOpen();
+      const status = streamStatusOf(listOptions.status);
+      const limit = listOptions.limit === undefined ? null : readAllLimit(listOptions.limit);
+      const where = status === "all" ? "" : status === "open" ? "WHERE NOT final" : "WHERE final";
+      const rows = await executor.query(
+        `SELECT stream_id, version, final, created_at, updated_at, first_event_type, metadata FROM ${s}.streams ${where} ORDER BY created_at, stream_id LIMIT $1`,
+        [limit],
+      );
+      return rows.map((row) => ({
+        streamId: String(row.stream_id),
+        version: toSafeInteger(row.version) ?? 0,
+        final: row.final === true,
+        createdAt: toSafeInteger(row.created_at) ?? 0,
+        updatedAt: toSafeInteger(row.updated_at) ?? 0,
+        firstEventType: String(row.first_event_type),
+        metadata: parseStreamMetadata(row.metadata) as JsonObject,
+      }));
+    },
+
+    subscribe(handler: EventHandler, subscribeOptions?: SubscribeOptions): Subscription {
+      assertOpen();
+      ensureListening();
+      const subscription = startPollingSubscription({ readAll, wake }, handler, subscribeOptions);
+      subscriptions.add(subscription);
+      void subscription.done.finally(() => subscriptions.delete(subscription)).catch(() => undefined);
+      return subscription;
+    },
+
+    close(): Promise<void> {
+      closed = true;
+      closing ??= (async () => {
+        // Appends accepted before close() still commit; only new calls see STORE_CLOSED.
+        await committer.drain();
+        await Promise.all([...subscriptions].map((subscription) => subscription.close()));
+        await listening;
+        await unlisten?.();
+        await executor.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function parseStreamMetadata(value: unknown): Record<string, unknown> {
+  if (typeof value !== "string") return {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function sqlStateOf(error: unknown): string {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : "";
+}
+
+/** 32-bit FNV-1a as 8 hex digits: a short, stable tag for prepared-statement names. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}

@@ -1,0 +1,574 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { START, compareCheckpoints } from "../checkpoint.js";
+import type { EventStore, JsonValue, NewEvent, StoredEvent } from "../eventStore.js";
+import { ANY, NO_STREAM, STREAM_EXISTS, type ExpectedVersion } from "../expectedVersion.js";
+import { isStoreError } from "../storeError.js";
+
+/** A fresh, empty store plus how to dispose of it. */
+export interface EventStoreFixture {
+  readonly store: EventStore;
+  /** Disposes of the store's data (drop a schema, delete a directory). Must tolerate a closed store. */
+  cleanup(): Promise<void>;
+  /**
+   * Optional: overwrite the stored `data` of one event with text that is not JSON, so the suite can
+   * check that corruption surfaces as `CORRUPTED_EVENT`. Backends that cannot corrupt leave it out.
+   */
+  readonly corruptEvent?: (streamId: string, version: number) => Promise<void>;
+}
+
+/** Makes a fresh, empty store for one test. Called once per test (and per property run). */
+export type EventStoreFactory = () => Promise<EventStoreFixture>;
+
+/** Tuning of the conformance suite. */
+export interface ConformanceOptions {
+  /** fast-check runs per property; default 15 (each run makes a fresh store). */
+  readonly propertyRuns?: number;
+}
+
+/**
+ * Registers the whole event store conformance suite. Every backend runs it in a few lines:
+ *
+ * @example
+ * ```ts
+ * import { describeEventStoreConformance } from "@cloudsession/store/testing";
+ * import { createInMemoryStore } from "@cloudsession/store";
+ *
+ * describeEventStoreConformance("in-memory", async () => ({ store: createInMemoryStore(), cleanup: async () => {} }));
+ * ```
+ */
+export function describeEventStoreConformance(name: string, factory: EventStoreFactory, options: ConformanceOptions = {}): void {
+  describe(`EventStore conformance: ${name}`, () => {
+    describe("append and readStream", () => appendConformance(factory));
+    describe("expected versions", () => expectedVersionConformance(factory));
+    describe("concurrency and batches", () => concurrencyConformance(factory));
+    describe("readAll", () => readAllConformance(factory));
+    describe("listStreams", () => listStreamsConformance(factory));
+    describe("subscribe", () => subscribeConformance(factory));
+    describe("close", () => closeConformance(factory));
+    describe("corruption", () => corruptionConformance(factory));
+    describe("properties", () => propertyConformance(factory, options));
+  });
+}
+
+async function withStore(factory: EventStoreFactory, body: (store: EventStore, fixture: EventStoreFixture) => Promise<void>): Promise<void> {
+  const fixture = await factory();
+  try {
+    await body(fixture.store, fixture);
+  } finally {
+    await fixture.store.close();
+    await fixture.cleanup();
+  }
+}
+
+const event = (type: string, data: JsonValue = {}, metadata?: NewEvent["metadata"]): NewEvent => (metadata === undefined ? { type, data } : { type, data, metadata });
+
+async function expectStoreError(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(isStoreError(error), `expected a StoreError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as { code: string }).code).toBe(code);
+}
+
+async function readEverything(store: EventStore, pageSize = 1000): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  let after = START;
+  for (;;) {
+    const page = await store.readAll({ after, limit: pageSize });
+    events.push(...page.events);
+    after = page.checkpoint;
+    if (page.events.length === 0) return events;
+  }
+}
+
+/** Appending, reading one stream, argument validation, JSON round trip, large batches. */
+export function appendConformance(factory: EventStoreFactory): void {
+  it("appends to a new stream and reads it back", () =>
+    withStore(factory, async (store) => {
+      const result = await store.append("s-1", [event("Created", { n: 1 }), event("Renamed", { name: "x" }, { actor: "me" })]);
+      expect(result.streamId).toBe("s-1");
+      expect(result.nextExpectedVersion).toBe(2);
+      expect(result.createdStream).toBe(true);
+      expect(result.events.map((e) => e.version)).toEqual([1, 2]);
+      const read = await store.readStream("s-1");
+      expect(read).toMatchObject({ streamId: "s-1", exists: true, version: 2, final: false });
+      expect(read.events.map(({ streamId, version, type, data, metadata }) => ({ streamId, version, type, data, metadata }))).toEqual([
+        { streamId: "s-1", version: 1, type: "Created", data: { n: 1 }, metadata: {} },
+        { streamId: "s-1", version: 2, type: "Renamed", data: { name: "x" }, metadata: { actor: "me" } },
+      ]);
+      expect(read.events).toEqual(result.events);
+      for (const stored of read.events) {
+        expect(Number.isSafeInteger(stored.position) && stored.position > 0).toBe(true);
+        expect(Number.isSafeInteger(stored.recordedAt)).toBe(true);
+      }
+      const second = await store.append("s-1", [event("Closed")]);
+      expect(second).toMatchObject({ nextExpectedVersion: 3, createdStream: false });
+    }));
+
+  it("reads a missing stream as empty, not an error", () =>
+    withStore(factory, async (store) => {
+      expect(await store.readStream("nope")).toEqual({ streamId: "nope", exists: false, version: 0, final: false, events: [] });
+    }));
+
+  it("reads a range with fromVersion and maxCount, reporting the stream's current version", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("A"), event("B"), event("C"), event("D")]);
+      const middle = await store.readStream("s", { fromVersion: 2, maxCount: 2 });
+      expect(middle.events.map((e) => e.type)).toEqual(["B", "C"]);
+      expect(middle.version).toBe(4);
+      const past = await store.readStream("s", { fromVersion: 9 });
+      expect(past).toMatchObject({ exists: true, version: 4, events: [] });
+    }));
+
+  it("rejects invalid arguments with INVALID_ARGUMENT and writes nothing", () =>
+    withStore(factory, async (store) => {
+      await expectStoreError(store.append("s", []), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("", [event("A")]), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("s", [event("")]), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("s", [event("A")], { expectedVersion: -1 }), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("s", [event("A")], { expectedVersion: 1.5 }), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("s", [event("A")], { expectedVersion: "later" as ExpectedVersion }), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("s", [{ type: "A", data: { big: 1n } as unknown as JsonValue }]), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("s", [{ type: "A", data: {}, metadata: [] as unknown as Record<string, JsonValue> }]), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("nul\u0000id", [event("A")]), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("lone\ud800", [event("A")]), "INVALID_ARGUMENT");
+      await expectStoreError(store.append("s", [event("Type\u0000")]), "INVALID_ARGUMENT");
+      await expectStoreError(store.readStream("s", { fromVersion: 0 }), "INVALID_ARGUMENT");
+      await expectStoreError(store.readAll({ limit: 0 }), "INVALID_ARGUMENT");
+      expect((await store.readStream("s")).exists).toBe(false);
+      expect((await store.readAll()).events).toEqual([]);
+    }));
+
+  it("round-trips unicode and awkward JSON exactly", () =>
+    withStore(factory, async (store) => {
+      const data: JsonValue = {
+        emoji: "🚀 déjà vu — 漢字 עברית",
+        nul: "a\u0000b",
+        loneSurrogate: "\ud800",
+        quotes: `"'\\{}[],`,
+        newline: "line1\nline2\r\n\t",
+        numbers: [0, -1, 1.5, 1e300, -1e-300, Number.MAX_SAFE_INTEGER],
+        nested: { deep: [[[{ x: null }]]], empty: {}, emptyArray: [] },
+        bools: [true, false],
+        "key with spaces and ünïcode 🔑": "",
+      };
+      const strings: JsonValue[] = ["just a string", 42, null, true, [1, "two"]];
+      await store.append("unicode-🚀", [event("Weird", data, { "ü": "✓" }), ...strings.map((value) => event("Scalar", value))]);
+      const read = await store.readStream("unicode-🚀");
+      expect(read.events.map((e) => e.data)).toEqual([data, ...strings]);
+      expect(read.events[0]?.metadata).toEqual({ "ü": "✓" });
+      expect((await store.listStreams()).map((s) => s.streamId)).toEqual(["unicode-🚀"]);
+    }));
+
+  it("appends a large batch atomically", () =>
+    withStore(factory, async (store) => {
+      const events = Array.from({ length: 3000 }, (_, index) => event("Tick", { index, padding: "x".repeat(100) }));
+      const result = await store.append("big", events);
+      expect(result.nextExpectedVersion).toBe(3000);
+      const read = await store.readStream("big");
+      expect(read.events).toHaveLength(3000);
+      expect(read.events.map((e) => (e.data as { index: number }).index)).toEqual(events.map((_, index) => index));
+      expect((await readEverything(store, 700)).map((e) => e.version)).toEqual(events.map((_, index) => index + 1));
+    }));
+}
+
+/** Each expected-version constant, and numbers. */
+export function expectedVersionConformance(factory: EventStoreFactory): void {
+  it("NO_STREAM accepts only a stream that does not exist", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("A")], { expectedVersion: NO_STREAM });
+      await expectStoreError(store.append("s", [event("B")], { expectedVersion: NO_STREAM }), "VERSION_CONFLICT");
+      expect((await store.readStream("s")).version).toBe(1);
+    }));
+
+  it("STREAM_EXISTS accepts only a stream that exists", () =>
+    withStore(factory, async (store) => {
+      await expectStoreError(store.append("s", [event("A")], { expectedVersion: STREAM_EXISTS }), "VERSION_CONFLICT");
+      expect((await store.readStream("s")).exists).toBe(false);
+      await store.append("s", [event("A")]);
+      await store.append("s", [event("B")], { expectedVersion: STREAM_EXISTS });
+      expect((await store.readStream("s")).version).toBe(2);
+    }));
+
+  it("ANY accepts any state", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("A")], { expectedVersion: ANY });
+      await store.append("s", [event("B")], { expectedVersion: ANY });
+      await store.append("s", [event("C")]);
+      expect((await store.readStream("s")).version).toBe(3);
+    }));
+
+  it("a number must equal the current version; the conflict reports both", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("A")], { expectedVersion: 0 });
+      await store.append("s", [event("B"), event("C")], { expectedVersion: 1 });
+      const error = await store.append("s", [event("D")], { expectedVersion: 1 }).catch((reason: unknown) => reason);
+      expect(isStoreError(error, "VERSION_CONFLICT")).toBe(true);
+      expect(isStoreError(error) && error.details).toMatchObject({ streamId: "s", expectedVersion: 1, actualVersion: 3 });
+      await expectStoreError(store.append("t", [event("A")], { expectedVersion: 1 }), "VERSION_CONFLICT");
+      await store.append("s", [event("D")], { expectedVersion: 3 });
+      expect((await store.readStream("s")).events.map((e) => e.type)).toEqual(["A", "B", "C", "D"]);
+    }));
+}
+
+/** Racing appends on one stream, and group-commit batches with one bad member. */
+export function concurrencyConformance(factory: EventStoreFactory): void {
+  it("exactly one of several racing appends with the same expected version wins", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("Created")]);
+      const racers = Array.from({ length: 8 }, (_, index) => store.append("s", [event("Raced", { index }), event("Raced2", { index })], { expectedVersion: 1 }));
+      const results = await Promise.allSettled(racers);
+      const winners = results.filter((result) => result.status === "fulfilled");
+      expect(winners).toHaveLength(1);
+      for (const result of results) if (result.status === "rejected") expect(isStoreError(result.reason, "VERSION_CONFLICT")).toBe(true);
+      const read = await store.readStream("s");
+      expect(read.version).toBe(3);
+      expect(read.events.map((e) => e.version)).toEqual([1, 2, 3]);
+    }));
+
+  it("exactly one of two racing NO_STREAM creations wins", () =>
+    withStore(factory, async (store) => {
+      const results = await Promise.allSettled([
+        store.append("new", [event("A")], { expectedVersion: NO_STREAM }),
+        store.append("new", [event("B")], { expectedVersion: NO_STREAM }),
+      ]);
+      expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
+      expect((await store.readStream("new")).version).toBe(1);
+    }));
+
+  it("a conflicting append in a concurrent batch rejects alone", () =>
+    withStore(factory, async (store) => {
+      await store.append("victim", [event("A")]);
+      const good = Array.from({ length: 30 }, (_, index) => store.append(`s-${index}`, [event("A", { index })], { expectedVersion: NO_STREAM }));
+      const bad = store.append("victim", [event("B")], { expectedVersion: 5 });
+      const final = store.append("s-final", [event("A")], { markFinal: true });
+      const results = await Promise.allSettled([...good, bad, final]);
+      expect(results.slice(0, 30).every((result) => result.status === "fulfilled")).toBe(true);
+      expect(results[30]?.status).toBe("rejected");
+      expect(results[31]?.status).toBe("fulfilled");
+      const all = await readEverything(store);
+      expect(all).toHaveLength(32);
+      expect((await store.readStream("victim")).version).toBe(1);
+    }));
+
+  it("same-stream appends in one burst apply in call order when each expects the previous version", () =>
+    withStore(factory, async (store) => {
+      const appends = Array.from({ length: 10 }, (_, index) => store.append("chain", [event("Step", { index })], { expectedVersion: index }));
+      const results = await Promise.all(appends);
+      expect(results.map((result) => result.nextExpectedVersion)).toEqual(Array.from({ length: 10 }, (_, index) => index + 1));
+    }));
+}
+
+/** The global order: completeness, checkpoints, paging. */
+export function readAllConformance(factory: EventStoreFactory): void {
+  it("returns every event once in commit order with increasing checkpoints", () =>
+    withStore(factory, async (store) => {
+      const appended: StoredEvent[] = [];
+      for (let index = 0; index < 12; index++) {
+        const result = await store.append(`s-${index % 3}`, [event("E", { index }), event("F", { index })]);
+        appended.push(...result.events);
+      }
+      const all = await readEverything(store, 5);
+      expect(all).toEqual(appended);
+      all.slice(1).forEach((stored, index) => expect(compareCheckpoints(all[index]?.checkpoint ?? START, stored.checkpoint)).toBeLessThan(0));
+      expect(new Set(all.map((e) => e.position)).size).toBe(all.length);
+    }));
+
+  it("pages by checkpoint and reports hasMore", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", Array.from({ length: 5 }, () => event("E")));
+      const first = await store.readAll({ limit: 3 });
+      expect(first.events).toHaveLength(3);
+      expect(first.hasMore).toBe(true);
+      expect(first.checkpoint).toBe(first.events[2]?.checkpoint);
+      const second = await store.readAll({ after: first.checkpoint, limit: 3 });
+      expect(second.events.map((e) => e.version)).toEqual([4, 5]);
+      expect(second.hasMore).toBe(false);
+      const empty = await store.readAll({ after: second.checkpoint });
+      expect(empty).toEqual({ events: [], checkpoint: second.checkpoint, hasMore: false });
+      await store.append("s", [event("Later")]);
+      expect((await store.readAll({ after: second.checkpoint })).events.map((e) => e.type)).toEqual(["Later"]);
+    }));
+
+  it("rejects a malformed checkpoint", () =>
+    withStore(factory, async (store) => {
+      await expectStoreError(store.readAll({ after: "yesterday" as typeof START }), "INVALID_ARGUMENT");
+    }));
+}
+
+/** Stream summaries and final marking. */
+export function listStreamsConformance(factory: EventStoreFactory): void {
+  it("lists open, final and all streams with summaries", () =>
+    withStore(factory, async (store) => {
+      await store.append("a", [event("SessionCreated")], { streamMetadata: { title: "first" } });
+      await store.append("b", [event("SessionCreated")]);
+      await store.append("a", [event("Done")], { markFinal: true, streamMetadata: { outcome: "ok" } });
+      await store.append("c", [event("Other"), event("More")]);
+      expect((await store.listStreams()).map((s) => s.streamId)).toEqual(["b", "c"]);
+      expect((await store.listStreams({ status: "open" })).map((s) => s.streamId)).toEqual(["b", "c"]);
+      expect((await store.listStreams({ status: "final" })).map((s) => s.streamId)).toEqual(["a"]);
+      const all = await store.listStreams({ status: "all" });
+      expect(all.map((s) => s.streamId)).toEqual(["a", "b", "c"]);
+      expect(await store.listStreams({ status: "all", limit: 2 })).toHaveLength(2);
+      const [a, , c] = all;
+      expect(a).toMatchObject({ streamId: "a", version: 2, final: true, firstEventType: "SessionCreated", metadata: { title: "first", outcome: "ok" } });
+      expect(c).toMatchObject({ streamId: "c", version: 2, final: false, firstEventType: "Other", metadata: {} });
+      expect(a?.updatedAt).toBeGreaterThanOrEqual(a?.createdAt ?? Number.POSITIVE_INFINITY);
+      expect((await store.readStream("a")).final).toBe(true);
+    }));
+
+  it("a final stream rejects further appends with STREAM_FINAL", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("Done")], { markFinal: true });
+      await expectStoreError(store.append("s", [event("Zombie")]), "STREAM_FINAL");
+      await expectStoreError(store.append("s", [event("Zombie")], { expectedVersion: 1 }), "STREAM_FINAL");
+      expect((await store.readStream("s")).version).toBe(1);
+    }));
+}
+
+function collector(): { events: StoredEvent[]; until: (count: number, timeoutMs?: number) => Promise<void>; handler: (event: StoredEvent) => void } {
+  const events: StoredEvent[] = [];
+  let waiting: { count: number; resolve: () => void } | undefined;
+  return {
+    events,
+    handler(stored) {
+      events.push(stored);
+      if (waiting !== undefined && events.length >= waiting.count) waiting.resolve();
+    },
+    until(count, timeoutMs = 10_000) {
+      if (events.length >= count) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out with ${events.length}/${count} events`)), timeoutMs);
+        waiting = {
+          count,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        };
+      });
+    },
+  };
+}
+
+/** Delivery order, exactly-once, resume, unsubscribe, handler failure. */
+export function subscribeConformance(factory: EventStoreFactory): void {
+  it("delivers past and new events in global order exactly once", () =>
+    withStore(factory, async (store) => {
+      await store.append("a", [event("A1"), event("A2")]);
+      const seen = collector();
+      const subscription = store.subscribe(seen.handler, { pollIntervalMs: 50 });
+      await seen.until(2);
+      await Promise.all(Array.from({ length: 20 }, (_, index) => store.append(`s-${index % 4}`, [event("N", { index })])));
+      await store.append("a", [event("A3")]);
+      await seen.until(23);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(seen.events).toEqual(await readEverything(store));
+      await subscription.close();
+      await store.append("a", [event("AfterClose")]);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(seen.events).toHaveLength(23);
+      await subscription.done;
+    }));
+
+  it("resumes after a checkpoint", () =>
+    withStore(factory, async (store) => {
+      const first = await store.append("s", [event("Old1"), event("Old2")]);
+      await store.append("s", [event("New1")]);
+      const seen = collector();
+      const subscription = store.subscribe(seen.handler, { after: first.events[1]?.checkpoint ?? START, pollIntervalMs: 50 });
+      await seen.until(1);
+      await store.append("s", [event("New2")]);
+      await seen.until(2);
+      expect(seen.events.map((e) => e.type)).toEqual(["New1", "New2"]);
+      await subscription.close();
+    }));
+
+  it("waits for a slow handler and keeps order under concurrent appends", () =>
+    withStore(factory, async (store) => {
+      const seen: string[] = [];
+      let active = 0;
+      const subscription = store.subscribe(
+        async (stored) => {
+          active += 1;
+          expect(active).toBe(1);
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          seen.push(stored.checkpoint);
+          active -= 1;
+        },
+        { pollIntervalMs: 20, batchSize: 7 },
+      );
+      for (let round = 0; round < 5; round++) {
+        await Promise.all(Array.from({ length: 10 }, (_, index) => store.append(`s-${index}`, [event("E", { round })])));
+      }
+      const expected = (await readEverything(store)).map((e) => e.checkpoint);
+      const deadline = Date.now() + 10_000;
+      while (seen.length < expected.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(seen).toEqual(expected);
+      await subscription.close();
+    }));
+
+  it("ends with a rejected done when the handler throws", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("A"), event("B")]);
+      const calls: string[] = [];
+      const subscription = store.subscribe((stored) => {
+        calls.push(stored.type);
+        throw new Error("handler broke");
+      });
+      await expect(subscription.done).rejects.toThrow("handler broke");
+      expect(calls).toEqual(["A"]);
+      await subscription.close();
+    }));
+
+  it("store close ends subscriptions", () =>
+    withStore(factory, async (store) => {
+      const subscription = store.subscribe(() => undefined, { pollIntervalMs: 20 });
+      await store.close();
+      await expect(subscription.done).resolves.toBeUndefined();
+    }));
+}
+
+/** close(): idempotent, finishes accepted work, refuses new work. */
+export function closeConformance(factory: EventStoreFactory): void {
+  it("finishes appends issued before close and refuses calls after it", () =>
+    withStore(factory, async (store) => {
+      const pending = Array.from({ length: 5 }, (_, index) => store.append(`s-${index}`, [event("A")]));
+      const closing = store.close();
+      await expect(Promise.all(pending)).resolves.toHaveLength(5);
+      await closing;
+      await store.close();
+      await expectStoreError(store.append("s", [event("A")]), "STORE_CLOSED");
+      await expectStoreError(store.readStream("s"), "STORE_CLOSED");
+      await expectStoreError(store.readAll(), "STORE_CLOSED");
+      await expectStoreError(store.listStreams(), "STORE_CLOSED");
+      expect(() => store.subscribe(() => undefined)).toThrow(expect.objectContaining({ code: "STORE_CLOSED" }) as Error);
+    }));
+}
+
+/** Corrupted rows become CORRUPTED_EVENT naming the stream and version (when the fixture can corrupt). */
+export function corruptionConformance(factory: EventStoreFactory): void {
+  it("reports a corrupted row as CORRUPTED_EVENT naming stream and version", () =>
+    withStore(factory, async (store, fixture) => {
+      if (fixture.corruptEvent === undefined) return;
+      await store.append("ok", [event("A")]);
+      await store.append("broken", [event("A"), event("B")]);
+      await fixture.corruptEvent("broken", 2);
+      for (const attempt of [store.readStream("broken"), store.readAll()]) {
+        const error = await attempt.catch((reason: unknown) => reason);
+        expect(isStoreError(error, "CORRUPTED_EVENT")).toBe(true);
+        expect(isStoreError(error) && error.details).toMatchObject({ streamId: "broken", version: 2 });
+        expect((error as Error).message).toContain("broken");
+      }
+      expect((await store.readStream("ok")).events).toHaveLength(1);
+      const subscription = store.subscribe(() => undefined);
+      await expect(subscription.done).rejects.toMatchObject({ code: "CORRUPTED_EVENT" });
+    }));
+}
+
+interface PlannedAppend {
+  readonly stream: number;
+  readonly count: number;
+  readonly expect: "any" | "exact" | "stale";
+}
+
+const plannedAppend = fc.record({
+  stream: fc.integer({ min: 0, max: 4 }),
+  count: fc.integer({ min: 1, max: 4 }),
+  expect: fc.constantFrom<PlannedAppend["expect"]>("any", "exact", "stale"),
+});
+
+/** fast-check properties over random append plans. */
+export function propertyConformance(factory: EventStoreFactory, options: ConformanceOptions = {}): void {
+  const numRuns = options.propertyRuns ?? 15;
+
+  it("sequential appends: readAll equals the appends in order; per-stream versions are contiguous", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(plannedAppend, { minLength: 1, maxLength: 25 }), async (plan) =>
+        withStore(factory, async (store) => {
+          const versions = new Map<number, number>();
+          const accepted: StoredEvent[] = [];
+          for (const [index, step] of plan.entries()) {
+            const current = versions.get(step.stream) ?? 0;
+            const expectedVersion = step.expect === "any" ? ANY : step.expect === "exact" ? current : current + 1;
+            const events = Array.from({ length: step.count }, (_, k) => event("P", { index, k }));
+            const attempt = store.append(`p-${step.stream}`, events, { expectedVersion });
+            if (step.expect === "stale") {
+              await expectStoreError(attempt, "VERSION_CONFLICT");
+              continue;
+            }
+            const result = await attempt;
+            versions.set(step.stream, result.nextExpectedVersion);
+            accepted.push(...result.events);
+          }
+          const all = await readEverything(store, 7);
+          expect(all).toEqual(accepted);
+          for (const [stream, version] of versions) {
+            const read = await store.readStream(`p-${stream}`);
+            expect(read.events.map((e) => e.version)).toEqual(Array.from({ length: version }, (_, k) => k + 1));
+            expect(read.events).toEqual(all.filter((e) => e.streamId === `p-${stream}`));
+          }
+        }),
+      ),
+      { numRuns },
+    );
+  });
+
+  it("concurrent appends: each append is atomic and contiguous, conflicts write nothing, nothing is lost", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(plannedAppend, { minLength: 1, maxLength: 30 }), async (plan) =>
+        withStore(factory, async (store) => {
+          // Everyone expects the version the stream had before the burst: per stream at most one
+          // "exact" wins, "any" always wins, "stale" never does.
+          const results = await Promise.allSettled(
+            plan.map((step, index) =>
+              store.append(
+                `c-${step.stream}`,
+                Array.from({ length: step.count }, (_, k) => event("C", { index, k })),
+                { expectedVersion: step.expect === "any" ? ANY : step.expect === "exact" ? 0 : 99 },
+              ),
+            ),
+          );
+          const all = await readEverything(store);
+          const won = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+          expect(all).toHaveLength(won.reduce((sum, result) => sum + result.events.length, 0));
+          for (const [index, step] of plan.entries()) {
+            const result = results[index];
+            if (result === undefined) throw new Error("missing result");
+            if (step.expect === "stale") expect(result.status).toBe("rejected");
+            if (step.expect === "any") expect(result.status).toBe("fulfilled");
+            if (result.status === "rejected") expect(isStoreError(result.reason, "VERSION_CONFLICT")).toBe(true);
+            else {
+              const versions = result.value.events.map((e) => e.version);
+              expect(versions).toEqual(Array.from({ length: step.count }, (_, k) => (versions[0] ?? 0) + k));
+              expect(all.filter((e) => (e.data as { index: number }).index === index)).toEqual(result.value.events);
+            }
+          }
+          for (let stream = 0; stream < 5; stream++) {
+            const read = await store.readStream(`c-${stream}`);
+            expect(read.events.map((e) => e.version)).toEqual(Array.from({ length: read.version }, (_, k) => k + 1));
+            const exactWinners = plan.filter((step, index) => step.stream === stream && step.expect === "exact" && results[index]?.status === "fulfilled");
+            expect(exactWinners.length).toBeLessThanOrEqual(1);
+          }
+        }),
+      ),
+      { numRuns },
+    );
+  });
+
+  it("any JSON value round-trips", async () => {
+    await withStore(factory, async (store) => {
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue(), fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 3 }), async (data, metadata) => {
+          const result = await store.append("json", [{ type: "J", data: data as JsonValue, metadata: metadata as Record<string, JsonValue> }]);
+          const read = await store.readStream("json", { fromVersion: result.nextExpectedVersion });
+          expect(read.events[0]?.data).toEqual(JSON.parse(JSON.stringify(data)));
+          expect(read.events[0]?.metadata).toEqual(JSON.parse(JSON.stringify(metadata)));
+        }),
+        { numRuns: numRuns * 4 },
+      );
+    });
+  });
+}

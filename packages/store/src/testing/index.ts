@@ -1,0 +1,15 @@
+export {
+  appendConformance,
+  closeConformance,
+  concurrencyConformance,
+  corruptionConformance,
+  describeEventStoreConformance,
+  expectedVersionConformance,
+  listStreamsConformance,
+  propertyConformance,
+  readAllConformance,
+  subscribeConformance,
+  type ConformanceOptions,
+  type EventStoreFactory,
+  type EventStoreFixture,
+} from "./eventStoreConformance.js";
