@@ -7,7 +7,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
 import { decodeEvent } from "./eventCodec.js";
 import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
-import { SessionRunner, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
+import { SessionRunner, type ProbePoint, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
 import { Slots } from "./slots.js";
 import { installTransportErrorGuard } from "./transportErrorGuard.js";
 
@@ -51,6 +51,8 @@ export interface EngineOptions {
    * inspector's `inspector.inspect`. Events and snapshots carry prompt texts: sanitize before sending.
    */
   readonly inspect?: (event: InspectionEvent) => void;
+  /** Fault injection for crash tests: called at each labelled point of the write-ahead protocol. */
+  readonly probe?: (point: ProbePoint, sessionKey: string) => void;
 }
 
 export interface StartOptions {
@@ -120,6 +122,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     onPermissionRequest: options.onPermissionRequest ?? approveAll,
     onBackgroundError: options.onError ?? ((error, key) => console.error(`cloudsession: session ${key}:`, error)),
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
+    probe: options.probe,
   };
   const identity: JsonObject = {
     ...(options.integrationId === undefined ? {} : { integrationId: options.integrationId }),

@@ -1,6 +1,6 @@
 export { createEngine } from "./engine.js";
 export type { CloseOptions, Engine, EngineOptions, StartOptions } from "./engine.js";
-export type { SessionHandle } from "./sessionRunner.js";
+export type { ProbePoint, SessionHandle } from "./sessionRunner.js";
 export { EngineError, isEngineError } from "./engineError.js";
 export type { EngineErrorCode } from "./engineError.js";
 export { classifyCreateError } from "./classifyCreateError.js";
@@ -9,3 +9,5 @@ export { systemClock } from "./clock.js";
 export type { Clock } from "./clock.js";
 export { decodeEvent, encodeEvent } from "./eventCodec.js";
 export { settleFromHistory } from "./settleFromHistory.js";
+export { runtimeEnvironment } from "./runtimeConnection.js";
+export type { RuntimeIdentity } from "./runtimeConnection.js";

@@ -1,4 +1,5 @@
 import { CopilotClient, RuntimeConnection, type CopilotClientOptions } from "@github/copilot-sdk";
+import { EngineError } from "./engineError.js";
 
 /** How the engine reaches a Copilot runtime. */
 export type RuntimeTarget =
@@ -25,6 +26,7 @@ export class RuntimeConnectionManager {
   private current: CopilotClient | undefined;
   private starting: Promise<CopilotClient> | undefined;
   private generation = 0;
+  private stopped = false;
 
   constructor(
     private readonly target: RuntimeTarget,
@@ -41,8 +43,9 @@ export class RuntimeConnectionManager {
     return this.generation;
   }
 
-  /** The connected client, started on first use. */
+  /** The connected client, started on first use. Refused once the engine stopped. */
   client(): Promise<CopilotClient> {
+    if (this.stopped) return Promise.reject(new EngineError("ENGINE_CLOSED", "the engine is closed"));
     if (this.current) return Promise.resolve(this.current);
     this.starting ??= this.connect().finally(() => (this.starting = undefined));
     return this.starting;
@@ -78,7 +81,9 @@ export class RuntimeConnectionManager {
   }
 
   async stop(): Promise<void> {
-    const client = this.current;
+    this.stopped = true;
+    // A connection still being made would otherwise outlive the engine and keep the process alive.
+    const client = this.current ?? (await this.starting?.catch(() => undefined));
     this.current = undefined;
     if (client && this.target.kind !== "client") await client.stop().catch(() => undefined);
   }
@@ -101,12 +106,19 @@ export class RuntimeConnectionManager {
           connection: RuntimeConnection.forUri(this.target.url, token === undefined ? {} : { connectionToken: token }),
         });
       }
-      case "spawn": {
-        const env: Record<string, string | undefined> = { ...(this.target.options.env ?? process.env) };
-        if (this.identity.integrationId !== undefined) env.GITHUB_COPILOT_INTEGRATION_ID = this.identity.integrationId;
-        if (this.identity.missionControlBaseUrl !== undefined) env.COPILOT_MC_BASE_URL = this.identity.missionControlBaseUrl;
-        return new CopilotClient({ ...this.target.options, env });
-      }
+      case "spawn":
+        return new CopilotClient({ ...this.target.options, env: runtimeEnvironment(this.target.options.env ?? process.env, this.identity) });
     }
   }
+}
+
+/**
+ * The environment of a runtime the engine spawns: the runtime, not the SDK client, reads the
+ * integration id and the Mission Control base URL.
+ */
+export function runtimeEnvironment(base: Readonly<Record<string, string | undefined>>, identity: RuntimeIdentity): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = { ...base };
+  if (identity.integrationId !== undefined) env.GITHUB_COPILOT_INTEGRATION_ID = identity.integrationId;
+  if (identity.missionControlBaseUrl !== undefined) env.COPILOT_MC_BASE_URL = identity.missionControlBaseUrl;
+  return env;
 }

@@ -41,7 +41,22 @@ export interface RunnerEnvironment {
   readonly onBackgroundError: (error: unknown, sessionKey: string) => void;
   /** Passed to each session actor: XState inspection (e.g. the Stately inspector). */
   readonly inspect?: (event: InspectionEvent) => void;
+  /** Fault-injection seam: called synchronously at each labelled point of the write-ahead protocol. */
+  readonly probe: ((point: ProbePoint, sessionKey: string) => void) | undefined;
 }
+
+/**
+ * The labelled points crash tests can stop the process at: just after an event type was made
+ * durable (`recorded:<type>`), and just before and after each call to the runtime.
+ */
+export type ProbePoint =
+  | `recorded:${SessionLogEvent["type"]}`
+  | "before:createSession"
+  | "after:createSession"
+  | "before:send"
+  | "after:send"
+  | "before:resumeSession"
+  | "after:resumeSession";
 
 /**
  * A running cloud session: what `engine.start()` returns.
@@ -265,6 +280,7 @@ export class SessionRunner implements SessionHandle {
         ...(this.sessionId !== null && accepted.some((event) => event.type === "reservation.succeeded") ? { streamMetadata: { sessionId: this.sessionId } } : {}),
       });
       this.version = result.nextExpectedVersion;
+      if (this.env.probe) for (const event of all) this.env.probe(`recorded:${event.type}`, this.id);
       for (const event of all) {
         this.noteRecorded(event);
         this.recorded.next(event);
@@ -328,9 +344,11 @@ export class SessionRunner implements SessionHandle {
       await this.acquireSlot();
       if (this.isStopped() || !this.isAttempt(attempt)) return;
       const client = await this.env.runtime.client();
+      if (this.isStopped() || !this.isAttempt(attempt)) return;
       const early: RawSessionEvent[] = [];
       let session: CopilotSession | undefined;
       try {
+        this.env.probe?.("before:createSession", this.id);
         session = await client.createSession({
           streaming: true,
           cloud: { repository: { ...this.actor.getSnapshot().context.repository } },
@@ -344,6 +362,7 @@ export class SessionRunner implements SessionHandle {
         await this.commit([{ type: "reservation.failed", failure, message, random: this.env.random(), at: this.env.clock.now() }]);
         return;
       }
+      this.env.probe?.("after:createSession", this.id);
       if (this.isStopped() || !this.isAttempt(attempt)) {
         // The session ended (or timed out) while the task was being reserved: let it go.
         await session.disconnect().catch(() => undefined);
@@ -388,7 +407,9 @@ export class SessionRunner implements SessionHandle {
       if (this.isStopped() || !session || this.actor.getSnapshot().context.inFlight !== promptId) return;
       let messageId: string;
       try {
+        this.env.probe?.("before:send", this.id);
         messageId = await session.send({ prompt: text });
+        this.env.probe?.("after:send", this.id);
       } catch (error) {
         if (this.isStopped()) return;
         if (isConnectionError(error) && this.env.runtime.canReconnect) {
@@ -427,11 +448,13 @@ export class SessionRunner implements SessionHandle {
       if (this.sdkSession && this.attachedGeneration === this.env.runtime.clientGeneration) return;
       this.dropSdkSession(false);
       // Never pass `cloud` on resume: the stored metadata says the session is cloud-backed.
+      this.env.probe?.("before:resumeSession", this.id);
       const session = await client.resumeSession(sessionId, {
         streaming: true,
         onPermissionRequest: this.env.onPermissionRequest,
         onEvent: (event) => this.sdkEvents.next(event),
       });
+      this.env.probe?.("after:resumeSession", this.id);
       this.useSdkSession(session);
       await this.commit([{ type: "session.resumed", at: this.env.clock.now() }]);
       const history = await session.getEvents();

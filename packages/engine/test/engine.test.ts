@@ -1,0 +1,137 @@
+import { createInMemoryStore } from "@cloudsession/store";
+import { afterEach, describe, expect, test } from "vitest";
+import { classifyCreateError, createEngine, isEngineError, runtimeEnvironment } from "../src/index.js";
+import { harness, received, waitFor, type Harness } from "./support/harness.js";
+
+const repository = { owner: "octo", name: "demo" };
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.dispose();
+  h = undefined;
+});
+
+describe("input is checked before any RPC", () => {
+  test.each([
+    [{ owner: "-bad", name: "repo" }, /owner/],
+    [{ owner: "octo", name: "has space" }, /name/],
+    [{ owner: "octo", name: "ok", branch: "bad..branch" }, /branch/],
+  ])("%j is refused with INVALID_REPOSITORY", (repo, message) => {
+    const engine = createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0 });
+    let caught: unknown;
+    try {
+      engine.start({ repository: repo });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isEngineError(caught, "INVALID_REPOSITORY")).toBe(true);
+    expect((caught as Error).message).toMatch(message);
+  });
+
+  test("empty prompts and bad options are refused", () => {
+    const engine = createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0 });
+    expect(() => engine.start({ repository, prompts: [" "] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => createEngine({ maxConcurrent: 0 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", clientOptions: {} })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+  });
+});
+
+describe("classifyCreateError", () => {
+  test.each([
+    [{ code: -32000, message: "denied", data: { reason: "policy_blocked" } }, "policy_blocked"],
+    [{ message: "x", reason: "policy_blocked" }, "policy_blocked"],
+    [new Error("policy_blocked: org policy forbids cloud sessions"), "policy_blocked"],
+    [{ code: -32603, message: "ECONNRESET", data: { reason: "transient" } }, "transient"],
+    [{ code: -32603, message: "internal" }, "transient"],
+    [new Error("503 Service Unavailable"), "transient"],
+    [Object.assign(new Error("socket closed"), { code: "ECONNRESET" }), "transient"],
+    [{ code: -32601, message: "Unhandled method session.create" }, "fatal"],
+    [{ code: -32602, message: "session_id_claim_rejected", data: { reason: "session_id_claim_rejected" } }, "fatal"],
+    ["weird", "fatal"],
+  ])("%j → %s", (error, failure) => {
+    expect(classifyCreateError(error).failure).toBe(failure);
+  });
+});
+
+describe("identity", () => {
+  test("integration id and Mission Control URL go to a spawned runtime's environment", () => {
+    const env = runtimeEnvironment({ PATH: "/bin" }, { integrationId: "acme-bot", missionControlBaseUrl: "https://mc.example/agents" });
+    expect(env).toEqual({ PATH: "/bin", GITHUB_COPILOT_INTEGRATION_ID: "acme-bot", COPILOT_MC_BASE_URL: "https://mc.example/agents" });
+  });
+
+  test("an external runtime reads them from its own environment; the engine records them in the log", async () => {
+    h = await harness({}, { integrationId: "acme-bot" }, { env: { GITHUB_COPILOT_INTEGRATION_ID: "acme-bot" } });
+    const session = h.engine.start({ repository });
+    await session.settled();
+    expect(h.sim.stats.identity.integrationId).toBe("acme-bot");
+    const stream = await h.store.readStream(session.id);
+    expect(stream.events[0]?.metadata).toMatchObject({ integrationId: "acme-bot" });
+    await session.close();
+  });
+});
+
+describe("sessions", () => {
+  test("send after the end is refused with SESSION_ENDED; the outcome stays", async () => {
+    h = await harness({});
+    const session = h.engine.start({ repository });
+    const outcome = await session.close("done");
+    expect(outcome).toMatchObject({ state: "closed", closeReason: "done" });
+    expect(() => session.send("late")).toThrow(expect.objectContaining({ code: "SESSION_ENDED" }));
+  });
+
+  test("an AbortSignal closes the session", async () => {
+    h = await harness({ defaults: { agentConnectLatencyMs: [60_000, 60_000] } });
+    const controller = new AbortController();
+    const session = h.engine.start({ repository, prompts: ["never"], signal: controller.signal });
+    await waitFor(() => session.state === "awaiting-agent", "awaiting-agent");
+    controller.abort();
+    const outcome = await session.outcome;
+    expect(outcome).toMatchObject({ state: "closed", closeReason: "aborted by signal" });
+    expect(outcome.prompts[0]).toMatchObject({ status: "undelivered", reason: "session-closed" });
+  });
+
+  test("maxConcurrent: later sessions wait their turn, first come first served", async () => {
+    h = await harness({ defaults: { reply: "ok" } }, { maxConcurrent: 1 });
+    const first = h.engine.start({ repository, prompts: ["a"] });
+    const second = h.engine.start({ repository, prompts: ["b"] });
+    const third = h.engine.start({ repository, prompts: ["c"] });
+    await waitFor(() => first.snapshot().context.prompts[0]?.status === "completed", "first turn");
+    expect(second.sessionId).toBeNull();
+    expect(third.sessionId).toBeNull();
+    await first.close();
+    await waitFor(() => second.snapshot().context.prompts[0]?.status === "completed", "second turn");
+    expect(third.sessionId).toBeNull();
+    await second.close();
+    await waitFor(() => third.snapshot().context.prompts[0]?.status === "completed", "third turn");
+    await third.close();
+    expect(h.sim.sessionIds()).toEqual([first.sessionId, second.sessionId, third.sessionId]);
+  });
+
+  test("abortTurn interrupts the running turn and the queue continues", async () => {
+    h = await harness({ defaults: { chunkLatencyMs: [2_000, 2_000], chunkSizeChars: [1, 1] } });
+    const session = h.engine.start({ repository, prompts: ["long", "next"] });
+    await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts[0]?.status === "sent", "streaming");
+    await session.abortTurn();
+    await waitFor(() => session.snapshot().context.prompts[0]?.status === "interrupted", "interrupted");
+    expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
+    await waitFor(() => received(h!.sim, session).length === 2, "next prompt delivered");
+    await session.close();
+  });
+
+  test("engine.close() detaches: open sessions stay recoverable; close({sessions:'close'}) ends them", async () => {
+    h = await harness({});
+    const store = createInMemoryStore();
+    const engine = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
+    const kept = engine.start({ repository, prompts: ["x"] });
+    await waitFor(() => kept.state === "ready", "ready");
+    await engine.close();
+    expect((await store.listStreams({ status: "open" })).map((summary) => summary.streamId)).toEqual([kept.id]);
+    expect(() => engine.start({ repository })).toThrow(expect.objectContaining({ code: "ENGINE_CLOSED" }));
+
+    const other = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
+    const [recovered] = await other.recover();
+    expect(recovered?.id).toBe(kept.id);
+    await other.close({ sessions: "close" });
+    expect(await store.listStreams({ status: "open" })).toEqual([]);
+    expect((await recovered?.outcome)?.state).toBe("closed");
+  });
+});
