@@ -1,0 +1,40 @@
+import { PRESET_NAMES, isPresetName, presetScenario, startSimulator } from "@cloudsession/simulator";
+import { CliError } from "../cliError.js";
+import type { CommandContext } from "../commandContext.js";
+import { ExitCode } from "../exitCodes.js";
+import { demoRepositories } from "../simulation.js";
+
+export interface SimFlags {
+  readonly port?: number;
+  readonly scenario?: string;
+  readonly seed?: number;
+  readonly timeScale?: number;
+  readonly token?: string;
+}
+
+/**
+ * `cloudsession sim`: the simulator on its own, on 127.0.0.1, until Ctrl-C. Point `run`/`resume`
+ * at it with `--runtime 127.0.0.1:PORT` (sessions then outlive a CLI process), or any SDK client.
+ * It prints `listening on port N`, the line the SDK waits for when it spawns a runtime.
+ */
+export async function simCommand(flags: SimFlags, ctx: CommandContext): Promise<ExitCode> {
+  const scenarioName = flags.scenario ?? "normal";
+  if (!isPresetName(scenarioName)) {
+    throw new CliError("UNKNOWN_SCENARIO", `unknown simulator scenario "${scenarioName}"`, { hint: `use one of: ${PRESET_NAMES.join(", ")}` });
+  }
+  const scenario = presetScenario(scenarioName, {
+    repositories: demoRepositories,
+    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    ...(flags.timeScale === undefined ? {} : { timeScale: flags.timeScale }),
+  });
+  const token = flags.token ?? ctx.env["COPILOT_CONNECTION_TOKEN"];
+  const sim = await startSimulator(scenario, { port: flags.port ?? 0, ...(token === undefined ? {} : { connectionToken: token }) });
+  ctx.terminal.line(`listening on port ${sim.port}`);
+  ctx.terminal.note(`simulator at ${sim.url} (scenario ${scenario.name}, time scale ${scenario.timeScale}); Ctrl-C stops it`);
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await sim.close();
+  return ExitCode.success;
+}
