@@ -1,0 +1,79 @@
+import { createInMemoryStore } from "@cloudsession/store";
+import { afterEach, describe, expect, test } from "vitest";
+import { createEngine, isEngineError } from "../src/index.js";
+import { completed, harness, waitFor, type Harness } from "./support/harness.js";
+
+const repository = { owner: "octo", name: "demo" };
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.dispose();
+  h = undefined;
+});
+
+describe("durability", () => {
+  test("a deadline that passed while no engine ran fires at once after recovery", async () => {
+    h = await harness({ defaults: { agentNeverConnects: true } });
+    const store = createInMemoryStore();
+    const first = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, timeouts: { agentStartTimeoutMs: 300 } });
+    const session = first.start({ repository, prompts: ["waiting"] });
+    await waitFor(() => session.state === "awaiting-agent", "awaiting-agent");
+    await first.close(); // the process "stops" with the deadline armed
+    await new Promise((resolve) => setTimeout(resolve, 400));
+
+    const second = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
+    const started = Date.now();
+    const [recovered] = await second.recover();
+    const outcome = await recovered?.outcome;
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(outcome?.failure).toMatchObject({ phase: "awaiting-agent", reason: "timeout" });
+    expect(outcome?.prompts[0]).toMatchObject({ status: "undelivered", reason: "session-failed" });
+    await second.close();
+  });
+
+  test("a corrupted log stops its own session with a typed error naming it; the others recover", async () => {
+    h = await harness({});
+    const store = createInMemoryStore();
+    const first = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
+    const good = first.start({ repository, prompts: ["one"] });
+    const bad = first.start({ repository, prompts: ["two"] });
+    await waitFor(() => completed(good) === 1 && completed(bad) === 1, "both turns");
+    await first.close();
+    const { nextExpectedVersion: badVersion } = await store.append(bad.id, [{ type: "mystery.happened", data: { at: 1 } }]);
+
+    const errors: unknown[] = [];
+    const second = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, onError: (error) => errors.push(error) });
+    const recovered = await second.recover();
+    expect(recovered.map((session) => session.id)).toEqual([good.id]);
+    expect(errors).toHaveLength(1);
+    expect(isEngineError(errors[0], "CORRUPTED_LOG")).toBe(true);
+    expect((errors[0] as Error).message).toContain(bad.id);
+    expect((errors[0] as Error).message).toContain(`event ${badVersion}`);
+    await expect(second.resume(bad.id)).rejects.toMatchObject({ code: "CORRUPTED_LOG" });
+    recovered[0]?.send("three");
+    await waitFor(() => completed(recovered[0]!) === 2, "the recovered session's next turn");
+    await second.close({ sessions: "close" });
+  });
+
+  test("deltas are live only by default, and durable when asked", async () => {
+    h = await harness({ defaults: { chunkSizeChars: [2, 2], reply: "streamed reply" } });
+    const store = createInMemoryStore();
+    const liveOnly = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
+    const durable = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, persistDeltas: true });
+    try {
+      const texts: string[] = [];
+      const a = liveOnly.start({ repository, prompts: ["x"] });
+      a.text$.subscribe(({ text }) => texts.push(text));
+      const b = durable.start({ repository, prompts: ["y"] });
+      await waitFor(() => completed(a) === 1 && completed(b) === 1, "both turns");
+      const typesOf = async (id: string) => (await store.readStream(id)).events.map((event) => event.type);
+      expect(await typesOf(a.id)).not.toContain("assistant.delta");
+      expect((await typesOf(b.id)).filter((type) => type === "assistant.delta").length).toBeGreaterThan(3);
+      expect(texts.length).toBeGreaterThan(3); // the live view still saw the deltas
+      expect(texts.at(-1)).toBe("streamed reply");
+      expect(a.snapshot().context.prompts[0]?.reply).toBe("streamed reply");
+    } finally {
+      await liveOnly.close({ sessions: "close" });
+      await durable.close({ sessions: "close" });
+    }
+  });
+});
