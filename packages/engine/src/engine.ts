@@ -136,12 +136,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (periodMs <= 0 || !runtime.canReconnect) return { stop: () => undefined };
     let handle: unknown;
     let beating = false;
+    let slowAnswers = 0;
     const beat = async () => {
       if (closed || beating) return;
       beating = true;
       try {
         const live = [...runners.values()].filter((runner) => runner.sessionId !== null && runner.snapshot().status === "active");
-        if (live.length > 0 && !(await runtime.healthy(Math.max(250, periodMs)))) {
+        const health = live.length === 0 ? "ok" : await runtime.health(Math.max(1_000, 2 * periodMs));
+        slowAnswers = health === "timeout" ? slowAnswers + 1 : 0;
+        // A refused ping means the connection is gone; one slow answer may be a busy event loop.
+        if (health === "failed" || slowAnswers >= 2) {
+          slowAnswers = 0;
           await runtime.replace();
           await Promise.all(live.map((runner) => runner.onClientReplaced()));
         }

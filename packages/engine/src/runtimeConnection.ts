@@ -60,21 +60,21 @@ export class RuntimeConnectionManager {
   }
 
   /**
-   * Is the current connection alive? A closed connection fails `ping` at once; a half-dead one
-   * may never answer, hence the time limit.
+   * Is the current connection alive? A closed connection fails `ping` at once (`"failed"`); a
+   * slow answer (`"timeout"`) may be a dead peer or only a busy event loop, so the caller decides.
    */
-  async healthy(timeoutMs: number): Promise<boolean> {
+  async health(timeoutMs: number): Promise<"ok" | "timeout" | "failed"> {
     const client = this.current;
-    if (!client) return true;
+    if (!client) return "ok";
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), timeoutMs);
       timer.unref();
     });
     try {
-      return await Promise.race([client.ping().then(() => true), timedOut]);
+      return await Promise.race([client.ping().then(() => "ok" as const), timedOut]);
     } catch {
-      return false;
+      return "failed";
     } finally {
       clearTimeout(timer);
     }

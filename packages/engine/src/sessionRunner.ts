@@ -133,6 +133,8 @@ export class SessionRunner implements SessionHandle {
   }
   private finalized = false;
   private readonly knownAssistantMessages = new Set<string>();
+  private reattachFailures = 0;
+  private reattachTimer: unknown;
 
   private constructor(
     private readonly env: RunnerEnvironment,
@@ -460,11 +462,29 @@ export class SessionRunner implements SessionHandle {
       const history = await session.getEvents();
       const settlement = settleFromHistory(this.actor.getSnapshot(), history, this.knownAssistantMessages, this.env.clock.now());
       await this.commit(settlement);
+      this.reattachFailures = 0;
     } catch (error) {
-      if (!this.isStopped()) this.env.onBackgroundError(error, this.id);
+      if (!this.isStopped()) await this.retryReattachLater(error);
     } finally {
       this.attaching = false;
     }
+  }
+
+  /**
+   * Nothing is dispatched until a re-attach has settled the session from its history, so a failed
+   * one is retried with backoff (on a new connection when this one is gone) and reported if it
+   * keeps failing.
+   */
+  private async retryReattachLater(error: unknown): Promise<void> {
+    this.dropSdkSession(false);
+    this.reattachFailures++;
+    if (this.reattachFailures === 3) this.env.onBackgroundError(error, this.id);
+    if (isConnectionError(error)) await this.env.runtime.replace();
+    const delay = Math.min(30_000, 100 * 2 ** Math.min(this.reattachFailures, 9));
+    this.reattachTimer = this.env.clock.setTimeout(() => {
+      this.reattachTimer = undefined;
+      void this.onClientReplaced();
+    }, delay);
   }
 
   private useSdkSession(session: CopilotSession): void {
@@ -499,6 +519,8 @@ export class SessionRunner implements SessionHandle {
   private clearTimer(): void {
     if (this.timer) this.env.clock.clearTimeout(this.timer.handle);
     this.timer = undefined;
+    if (this.reattachTimer !== undefined) this.env.clock.clearTimeout(this.reattachTimer);
+    this.reattachTimer = undefined;
   }
 
   // ---- concurrency and the end --------------------------------------------------------------
@@ -550,5 +572,5 @@ function errorMessage(error: unknown): string {
 
 function isConnectionError(error: unknown): boolean {
   const message = errorMessage(error);
-  return /connection (?:is )?(?:closed|disposed|lost)|ECONNRESET|EPIPE|not connected|write after end|socket/i.test(message);
+  return /connection (?:is |got |was |has been )?(?:closed|disposed|lost|reset|ended)|ECONNRESET|EPIPE|not connected|write after end|socket|Client not connected/i.test(message);
 }
