@@ -1,4 +1,5 @@
 import { PRESET_NAMES, isPresetName, presetScenario, startSimulator, type Behaviour, type Simulator } from "@cloudsession/simulator";
+import { randomInt } from "node:crypto";
 import { CliError } from "./cliError.js";
 
 /**
@@ -33,5 +34,7 @@ export async function startBundledSimulator(scenario: string, timeScale: number)
   if (!isPresetName(scenario)) {
     throw new CliError("UNKNOWN_SCENARIO", `unknown simulator scenario "${scenario}"`, { hint: `use one of: ${PRESET_NAMES.join(", ")}` });
   }
-  return startSimulator(presetScenario(scenario, { timeScale, repositories: demoRepositories }), { port: 0 });
+  // A fresh seed per run: the store outlives the run, and two runs must not mint the same session ids.
+  const seed = randomInt(1, 2 ** 31 - 1);
+  return startSimulator(presetScenario(scenario, { timeScale, seed, repositories: demoRepositories }), { port: 0 });
 }

@@ -1,4 +1,5 @@
 import { PRESET_NAMES, isPresetName, presetScenario, startSimulator } from "@cloudsession/simulator";
+import { randomInt } from "node:crypto";
 import { CliError } from "../cliError.js";
 import type { CommandContext } from "../commandContext.js";
 import { ExitCode } from "../exitCodes.js";
@@ -24,7 +25,8 @@ export async function simCommand(flags: SimFlags, ctx: CommandContext): Promise<
   }
   const scenario = presetScenario(scenarioName, {
     repositories: demoRepositories,
-    ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+    // Random unless given: a long-lived store must not see the same session ids twice.
+    seed: flags.seed ?? randomInt(1, 2 ** 31 - 1),
     ...(flags.timeScale === undefined ? {} : { timeScale: flags.timeScale }),
   });
   const token = flags.token ?? ctx.env["COPILOT_CONNECTION_TOKEN"];
