@@ -2,7 +2,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-/** Layers are checked, not hoped: machine ← rx ← engine → store; cli on top; nothing imports cli or bench. */
+/** Layers are checked, not hoped: machine ← rx ← engine → store; cli on top; nothing imports cli, bench or fidelity. */
 const layer = (pkg, forbidden, extraPatterns = []) => ({
   files: [`packages/${pkg}/src/**/*.ts`],
   rules: {
@@ -53,10 +53,10 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
     },
   },
-  layer("machine", ["rx", "engine", "store", "simulator", "cli", "bench"], [nodeOnly("rxjs"), nodeOnly("@github/copilot-sdk"), { group: ["node:*"], message: "the machine is pure: no Node APIs" }]),
-  layer("rx", ["engine", "store", "simulator", "cli", "bench"]),
-  layer("store", ["machine", "rx", "engine", "simulator", "cli", "bench"]),
-  layer("engine", ["simulator", "cli", "bench"]),
-  layer("simulator", ["machine", "rx", "engine", "store", "cli", "bench"]),
-  layer("cli", ["bench"]),
+  layer("machine", ["rx", "engine", "store", "simulator", "cli", "bench", "fidelity"], [nodeOnly("rxjs"), nodeOnly("@github/copilot-sdk"), { group: ["node:*"], message: "the machine is pure: no Node APIs" }]),
+  layer("rx", ["engine", "store", "simulator", "cli", "bench", "fidelity"]),
+  layer("store", ["machine", "rx", "engine", "simulator", "cli", "bench", "fidelity"]),
+  layer("engine", ["simulator", "cli", "bench", "fidelity"]),
+  layer("simulator", ["machine", "rx", "engine", "store", "cli", "bench", "fidelity"]),
+  layer("cli", ["bench", "fidelity"]),
 );

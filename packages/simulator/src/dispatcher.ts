@@ -180,7 +180,7 @@ export function createDispatcher(state: RuntimeState): (connection: ClientConnec
 
   const detach: Handler = (connection, params) => {
     const session = sessionFor(params);
-    session.detach(connection);
+    session.release(connection);
     connection.sessions.delete(session);
     return { success: true };
   };

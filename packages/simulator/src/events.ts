@@ -78,4 +78,25 @@ export class EventLog {
   get persisted(): readonly SessionEvent[] {
     return this.#persisted;
   }
+
+  /**
+   * What a reload from the stored log leaves (fixture `local-stored-log.json`): the real runtime
+   * stores a `system.message` only for a session's first turn (not even after a resume), although
+   * it emits one live on every turn and keeps them in memory. Events that hung off a dropped one
+   * are re-parented onto its parent, as in the stored file. `keep` says which ones the store kept.
+   */
+  reloadFromStore(keep: (event: SessionEvent) => boolean): void {
+    const reparent = new Map<string, string | null>();
+    const stored: SessionEvent[] = [];
+    for (const event of this.#persisted) {
+      if (event.type === "system.message" && !keep(event)) {
+        reparent.set(event.id, event.parentId);
+        continue;
+      }
+      const parentId = event.parentId !== null && reparent.has(event.parentId) ? (reparent.get(event.parentId) ?? null) : event.parentId;
+      stored.push(parentId === event.parentId ? event : { ...event, parentId });
+    }
+    this.#persisted.splice(0, this.#persisted.length, ...stored);
+    this.#lastPersistedId = stored.at(-1)?.id ?? null;
+  }
 }

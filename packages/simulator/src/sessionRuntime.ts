@@ -54,6 +54,8 @@ const COMPLETED_KIND: Readonly<Record<string, string>> = {
   "user-not-available": "denied-no-approval-rule-and-could-not-request-from-user",
 };
 
+const MODEL = "claude-sonnet-4.5";
+const SYSTEM_PROMPT = "You are GitHub Copilot, simulated by @cloudsession/simulator.";
 const TURN_ID = "0"; // The real runtime counts model calls within one interaction; one call per prompt here.
 
 /**
@@ -80,6 +82,8 @@ export class SessionRuntime {
   #turnCount = 0;
   readonly #pendingPermissions = new Map<string, (kind: string) => void>();
   #held: SessionEvent | undefined;
+  /** Local sessions: the one `system.message` the stored log keeps (the session's first; later ones live in memory only). */
+  #storedSystemMessageId: string | undefined;
 
   constructor(deps: SessionDeps) {
     this.#deps = deps;
@@ -110,6 +114,36 @@ export class SessionRuntime {
     this.attached.delete(connection);
   }
 
+  /**
+   * A `session.detach` (the SDK's `disconnect()`). When the last client of a local session leaves,
+   * the real runtime writes `session.shutdown` (persisted; whether the leaving client still receives
+   * it is a race there, so here it never does) and unloads the session, so a later resume sees the
+   * stored log (fixtures `local-stored-log.json`, `local-resume.json`). Cloud sessions keep running
+   * in the cloud: nothing is written for them.
+   */
+  release(connection: Attachment): void {
+    const last = this.attached.size === 1 && this.attached.has(connection);
+    this.detach(connection);
+    if (this.cloud || !last || this.#deleted) return;
+    this.emit("session.shutdown", {
+      shutdownType: "routine",
+      totalPremiumRequests: this.#turnCount,
+      totalNanoAiu: 0,
+      totalApiDurationMs: 0,
+      sessionStartTime: this.startTime,
+      eventsFileSizeBytes: JSON.stringify(this.log.persisted).length,
+      codeChanges: { linesAdded: 0, linesRemoved: 0, filesModified: [] },
+      modelMetrics: {},
+      agentMetrics: {},
+      currentModel: MODEL,
+      currentTokens: 0,
+      systemTokens: 0,
+      conversationTokens: 0,
+      toolDefinitionsTokens: 0,
+    });
+    this.log.reloadFromStore((event) => event.id === this.#storedSystemMessageId);
+  }
+
   /** Schedules the worker's connection; cancelled by {@link delete}. */
   scheduleAgent(simulatedMs: number): void {
     this.#agentTask = this.#deps.scheduler.schedule(simulatedMs, () => {
@@ -134,6 +168,7 @@ export class SessionRuntime {
       copilotVersion: this.#deps.copilotVersion,
       startTime: new Date(this.startTime).toISOString(),
       context,
+      ...(this.cloud ? {} : { contextTier: null }),
       remoteSteerable: this.cloud,
       alreadyInUse: false,
     });
@@ -192,6 +227,8 @@ export class SessionRuntime {
       this.emit("session.resume", {
         resumeTime: new Date(this.#deps.now()).toISOString(),
         eventCount: this.log.persisted.length,
+        // Local sessions, as recorded from the real runtime (fixture `local-resume.json`).
+        ...(this.cloud ? {} : { contextTier: null, sessionLimits: null, eventsFileSizeBytes: JSON.stringify(this.log.persisted).length }),
         context: { cwd: "/workspace", ...(this.repository === undefined ? {} : { repository: this.repository }) },
         remoteSteerable: this.cloud,
         alreadyInUse,
@@ -298,7 +335,13 @@ export class SessionRuntime {
       interactionId,
       turnId: TURN_ID,
       delivery: "idle",
+      ...(this.cloud ? {} : this.#localUserMessageData(item.prompt)),
     });
+    if (!this.cloud) {
+      // Local sessions, as recorded (fixture `local-turn.json`): the system prompt is sent and logged every turn.
+      const system = this.emit("system.message", { role: "system", content: SYSTEM_PROMPT, interactionId });
+      this.#storedSystemMessageId ??= system.id;
+    }
     this.emit("assistant.turn_start", { turnId: TURN_ID, interactionId });
     turn.started = true;
     if (b.noise) this.emit("session.usage_info", { tokenLimit: 200_000, currentTokens: 1_000 * turn.index, messagesLength: turn.index * 2 });
@@ -338,7 +381,8 @@ export class SessionRuntime {
       interactionId,
       turnId: TURN_ID,
       toolRequests: [],
-      model: "claude-sonnet-4.5",
+      model: MODEL,
+      ...(this.cloud ? {} : { rte: false, apiCallId: `chatcmpl-sim-${rng.uuid()}` }),
     });
     this.emit("assistant.turn_end", { turnId: TURN_ID });
     if (b.noise) this.emit("assistant.idle", {});
@@ -395,6 +439,15 @@ export class SessionRuntime {
         },
       });
     });
+  }
+
+  /** Keys the real runtime adds to a local session's `user.message` (fixture `local-turn.json`). */
+  #localUserMessageData(prompt: string): Record<string, unknown> {
+    return {
+      transformedContent: `<current_datetime>${new Date(this.#deps.now()).toISOString()}</current_datetime>\n\n${prompt}`,
+      supportedNativeDocumentMimeTypes: [],
+      parentAgentTaskId: this.#deps.rng.uuid(),
+    };
   }
 
   #chunk(text: string): string[] {
