@@ -86,6 +86,46 @@ describe.skipIf(url === undefined)("PostgreSQL adapter", () => {
     }
   });
 
+  it("a stale stream in a batch takes the locking path alone; the rest of the batch commits in the fast statement", async () => {
+    const schema = nextSchema();
+    const counts = { transactions: 0 };
+    const counting: SqlExecutor = {
+      query: (sql, params) => executor.query(sql, params),
+      transaction: (body) => {
+        counts.transactions += 1;
+        return executor.transaction(body);
+      },
+      close: () => Promise.resolve(),
+    };
+    const a = await createSqlEventStore(counting, { schema });
+    const b = await openPostgresStore({ pool, schema });
+    try {
+      await a.append("shared", [{ type: "A", data: {} }], { expectedVersion: NO_STREAM });
+      await Promise.all(Array.from({ length: 5 }, (_, index) => a.append(`own-${index}`, [{ type: "A", data: {} }], { expectedVersion: NO_STREAM })));
+      await b.append("shared", [{ type: "B", data: {} }], { expectedVersion: 1 }); // a's cache of "shared" is now stale
+      counts.transactions = 0;
+      const results = await Promise.allSettled([
+        a.append("shared", [{ type: "A2", data: {} }], { expectedVersion: 2 }), // right, though a's cache says 1
+        ...Array.from({ length: 5 }, (_, index) => a.append(`own-${index}`, [{ type: "A2", data: {} }], { expectedVersion: 1 })),
+        a.append("own-0", [{ type: "Stale", data: {} }], { expectedVersion: 1 }), // conflicts with the append just before it
+        a.append("own-1", [{ type: "Final", data: {} }], { expectedVersion: 2, markFinal: true }),
+        a.append("own-1", [{ type: "After", data: {} }], { expectedVersion: 3 }),
+      ]);
+      expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled", "rejected"]);
+      expect(results[6]).toMatchObject({ status: "rejected", reason: { code: "VERSION_CONFLICT", details: { actualVersion: 2 } } });
+      expect(results[8]).toMatchObject({ status: "rejected", reason: { code: "STREAM_FINAL" } });
+      // One transaction for the streams that needed it ("shared" stale, "own-0" and "own-1" to classify).
+      expect(counts.transactions).toBe(1);
+      expect((await b.readStream("shared")).events.map((event) => event.type)).toEqual(["A", "B", "A2"]);
+      expect((await b.readStream("own-1")).events.map((event) => event.type)).toEqual(["A", "A2", "Final"]);
+      expect((await b.readStream("own-0")).events.map((event) => event.type)).toEqual(["A", "A2"]);
+      for (let index = 2; index < 5; index++) expect((await b.readStream(`own-${index}`)).events.map((event) => event.version)).toEqual([1, 2]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it("two processes racing to create the same stream: exactly one wins", async () => {
     const schema = nextSchema();
     const a = await openPostgresStore({ connectionString: url!, schema, poolSize: 2 });

@@ -1,5 +1,5 @@
 import { toAppendRequest, type AppendRequest } from "../appendRequest.js";
-import { START, parseCheckpoint } from "../checkpoint.js";
+import { START, parseCheckpoint, type Checkpoint } from "../checkpoint.js";
 import { decodeEventRow, toSafeInteger, type EventRow } from "../eventRow.js";
 import type {
   AppendOptions,
@@ -7,12 +7,14 @@ import type {
   EventHandler,
   EventStore,
   JsonObject,
+  JsonValue,
   ListStreamsOptions,
   NewEvent,
   ReadAllOptions,
   ReadAllResult,
   ReadStreamOptions,
   ReadStreamResult,
+  StoredEvent,
   StreamSummary,
   SubscribeOptions,
   Subscription,
@@ -57,6 +59,17 @@ const maxAttempts = 5;
 const maxKnownStreams = 100_000;
 
 class BatchRaced extends Error {}
+
+/** What the fast path did: outcomes for the appends it settled, and the indexes it left over. */
+interface FastOutcome {
+  /** Indexed like the batch; entries listed in `losers` are placeholders. */
+  readonly outcomes: readonly BatchOutcome<AppendResult>[];
+  readonly losers: readonly number[];
+  readonly wrote: boolean;
+}
+
+/** Marks an append the fast path leaves to the locking path; never returned to a caller. */
+const deferredDecision = new StoreError("VERSION_CONFLICT", "decided by the locking path");
 
 /** What a process last knew of a stream; only ever an assumption the database verifies. */
 interface KnownStream {
@@ -141,12 +154,13 @@ function eventParams(plan: BatchPlan): unknown[] {
 }
 
 /** Turns a plan and the rows its insert returned into one outcome per append. */
-function toOutcomes(plan: BatchPlan, inserted: readonly SqlRow[], time: number): BatchOutcome<AppendResult>[] {
+function toOutcomes(plan: BatchPlan, inserted: readonly SqlRow[], time: number, settled?: ReadonlySet<string>): BatchOutcome<AppendResult>[] {
   const byKey = new Map<string, SqlRow>();
   for (const row of inserted) byKey.set(`${String(row.version)}\u0000${String(row.stream_id)}`, row);
   return plan.decisions.map((decision): BatchOutcome<AppendResult> => {
     if (decision instanceof StoreError) return { ok: false, error: decision };
     const { request, fromVersion, created } = decision;
+    if (settled !== undefined && !settled.has(request.streamId)) return { ok: false, error: deferredDecision };
     const stored = request.events.map((event, index) => {
       const version = fromVersion + index;
       const row = byKey.get(`${version}\u0000${request.streamId}`);
@@ -154,6 +168,48 @@ function toOutcomes(plan: BatchPlan, inserted: readonly SqlRow[], time: number):
     });
     return { ok: true, value: { streamId: request.streamId, nextExpectedVersion: fromVersion - 1 + request.events.length, createdStream: created, events: stored } };
   });
+}
+
+/**
+ * {@link toOutcomes} for the fast path's own rows: they come back in insertion order (checked; a
+ * surprise falls back to matching by key) and need none of the decoder's defences, since every
+ * value but the position and transaction id is what this process just wrote.
+ */
+function fastOutcomes(plan: BatchPlan, inserted: readonly SqlRow[], time: number, settled: ReadonlySet<string>): BatchOutcome<AppendResult>[] {
+  const transactionId = inserted[0]?.transaction_id;
+  if (typeof transactionId !== "string" || !/^\d+$/.test(transactionId)) return toOutcomes(plan, inserted, time, settled);
+  let at = 0;
+  const outcomes: BatchOutcome<AppendResult>[] = [];
+  for (const decision of plan.decisions) {
+    if (decision instanceof StoreError) {
+      outcomes.push({ ok: false, error: decision });
+      continue;
+    }
+    const { request, fromVersion, created } = decision;
+    if (!settled.has(request.streamId)) {
+      outcomes.push({ ok: false, error: deferredDecision });
+      continue;
+    }
+    const events: StoredEvent[] = [];
+    for (const [index, event] of request.events.entries()) {
+      const row = inserted[at++];
+      const version = fromVersion + index;
+      const position = Number(row?.position);
+      if (row?.stream_id !== request.streamId || Number(row.version) !== version || !Number.isSafeInteger(position)) return toOutcomes(plan, inserted, time, settled);
+      events.push({
+        streamId: request.streamId,
+        version,
+        position,
+        checkpoint: `${transactionId}/${position}` as Checkpoint,
+        type: event.type,
+        data: JSON.parse(event.data) as JsonValue,
+        metadata: (event.metadata === "{}" ? {} : JSON.parse(event.metadata)) as JsonObject,
+        recordedAt: time,
+      });
+    }
+    outcomes.push({ ok: true, value: { streamId: request.streamId, nextExpectedVersion: fromVersion - 1 + request.events.length, createdStream: created, events } });
+  }
+  return at === inserted.length ? outcomes : toOutcomes(plan, inserted, time, settled);
 }
 
 /** Code-unit order, the same on every machine (unlike localeCompare): lock order must agree. */
@@ -201,18 +257,38 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
   }
 
   async function flushWithRetry(batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
-    // Fast path: one autocommit statement that decides against cached stream versions and writes
-    // only if the locked rows still match them. Any surprise falls back to the locking transaction.
+    // Fast path: one autocommit statement decides every stream against its cached version and
+    // writes the streams whose row still matches; the rest ("losers": stale cache, creation race,
+    // a conflict to classify, a metadata merge) go through the locking transaction below.
+    let fast: FastOutcome;
     try {
-      const outcomes = await optimisticWrite(batch);
-      if (outcomes !== undefined) {
-        wake.notify();
-        return outcomes;
-      }
+      fast = await optimisticWrite(batch);
     } catch (error) {
       if (!retryableCodes.has(sqlStateOf(error))) throw error;
+      // The statement rolled back whole (deadlock with another process, unique race): redo it all.
       for (const request of batch) knownStreams.delete(request.streamId);
+      fast = { outcomes: [], losers: batch.map((_, index) => index), wrote: false };
     }
+    if (fast.wrote) wake.notify();
+    if (fast.losers.length === 0) return fast.outcomes;
+    const outcomes = [...fast.outcomes];
+    const loserIndexes = new Set(fast.losers); // ascending, like the batch
+    const losers = batch.filter((_, index) => loserIndexes.has(index));
+    try {
+      const settled = await lockingWriteWithRetry(losers);
+      fast.losers.forEach((index, at) => {
+        const outcome = settled[at];
+        if (outcome !== undefined) outcomes[index] = outcome;
+      });
+    } catch (error) {
+      // The fast statement's winners are committed: only the losers fail.
+      const reason = error instanceof Error ? error : new Error(String(error));
+      for (const index of fast.losers) outcomes[index] = { ok: false, error: reason };
+    }
+    return outcomes;
+  }
+
+  async function lockingWriteWithRetry(batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         const outcomes = await executor.transaction((tx) => lockingWrite(tx, batch), executor.listen ? { notify: channel } : {});
@@ -237,91 +313,106 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
     }
   }
 
-  async function optimisticWrite(batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[] | undefined> {
-    const states = new Map<string, StreamState>();
+  /**
+   * Writes, in one autocommit statement, every stream of the batch whose cached version still holds:
+   * `INSERT … ON CONFLICT DO NOTHING` creates the streams believed new, `UPDATE … WHERE version =
+   * assumed` advances the others (its row lock is the only lock taken), and the events of exactly
+   * the streams that won are inserted from `unnest` arrays. A stream whose row moved, or was
+   * created meanwhile, simply writes nothing and is handed back as a loser; so is a stream with an
+   * append the cache would reject (the locking path decides conflicts against the real row) or a
+   * metadata merge (which needs the stored value).
+   */
+  async function optimisticWrite(batch: readonly AppendRequest[]): Promise<FastOutcome> {
+    const deferred = new Set<string>();
     for (const request of batch) {
-      if (states.has(request.streamId)) continue;
-      const known = knownStreams.get(request.streamId);
       // Merging stream metadata needs the stored value: leave that rare case to the locking path.
-      if (request.streamMetadata !== undefined && known !== undefined && known.version > 0) return undefined;
-      states.set(request.streamId, {
-        version: known?.version ?? 0,
-        final: known?.final ?? false,
-        metadata: {},
-        isNew: (known?.version ?? 0) === 0,
-        firstEventType: "",
-        touched: false,
-        metadataChanged: false,
-      });
+      if (request.streamMetadata !== undefined && (knownStreams.get(request.streamId)?.version ?? 0) > 0) deferred.add(request.streamId);
     }
-    const assumed = [...states].map(([id, state]) => ({ id, version: state.version, final: state.final })).sort((a, b) => compareText(a.id, b.id));
-    const plan = decide(batch, states);
+    let plan = planFast(batch, deferred);
+    const rejected = batch.filter((request, index) => plan.decisions[index] instanceof StoreError && !deferred.has(request.streamId));
+    if (rejected.length > 0) {
+      // A rejection decided on a cached version is only a guess: classify it under lock instead.
+      batch.forEach((request, index) => {
+        if (plan.decisions[index] instanceof StoreError) deferred.add(request.streamId);
+      });
+      plan = planFast(batch, deferred);
+    }
+    const losers: number[] = [];
+    if (plan.events.streamIds.length === 0) {
+      batch.forEach((_, index) => losers.push(index));
+      return { outcomes: [], losers, wrote: false };
+    }
     const time = now();
     const rows = await executor.query(
-      `WITH assumed AS (
-        SELECT * FROM unnest($2::text[], $3::bigint[], $4::boolean[]) AS a(stream_id, version, final)
-      ), locked AS MATERIALIZED (
-        SELECT st.stream_id, st.version, st.final FROM ${s}.streams st
-        WHERE st.stream_id = ANY($2::text[]) ORDER BY st.stream_id FOR UPDATE
-      ), mismatch AS MATERIALIZED (
-        SELECT a.stream_id, COALESCE(l.version, 0) AS version, COALESCE(l.final, false) AS final
-        FROM assumed a LEFT JOIN locked l ON l.stream_id = a.stream_id
-        WHERE COALESCE(l.version, 0) <> a.version OR COALESCE(l.final, false) <> a.final
-      ), go AS MATERIALIZED (
-        SELECT NOT EXISTS (SELECT 1 FROM mismatch) AS ok
-      ), new_streams AS (
+      `WITH created AS (
         INSERT INTO ${s}.streams (stream_id, version, final, first_event_type, metadata, created_at, updated_at)
         SELECT u.stream_id, u.version, u.final, u.first_event_type, u.metadata, $1::bigint, $1::bigint
-        FROM unnest($5::text[], $6::bigint[], $7::boolean[], $8::text[], $9::text[]) AS u(stream_id, version, final, first_event_type, metadata)
-        WHERE (SELECT ok FROM go)
+        FROM unnest($2::text[], $3::bigint[], $4::boolean[], $5::text[], $6::text[]) AS u(stream_id, version, final, first_event_type, metadata)
+        ON CONFLICT (stream_id) DO NOTHING
         RETURNING stream_id
-      ), updated_streams AS (
+      ), advanced AS (
         UPDATE ${s}.streams AS target
         SET version = u.version, final = u.final, updated_at = $1::bigint
-        FROM unnest($10::text[], $11::bigint[], $12::boolean[]) AS u(stream_id, version, final)
-        WHERE target.stream_id = u.stream_id AND (SELECT ok FROM go)
+        FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::boolean[]) AS u(stream_id, assumed, version, final)
+        WHERE target.stream_id = u.stream_id AND target.version = u.assumed AND NOT target.final
         RETURNING target.stream_id
+      ), won AS (
+        SELECT stream_id FROM created UNION ALL SELECT stream_id FROM advanced
       ), inserted AS (
         INSERT INTO ${s}.events (stream_id, version, type, data, metadata, recorded_at)
         SELECT u.stream_id, u.version, u.type, u.data, u.metadata, $1::bigint
-        FROM unnest($13::text[], $14::bigint[], $15::text[], $16::text[], $17::text[]) AS u(stream_id, version, type, data, metadata)
-        WHERE (SELECT ok FROM go)
-        RETURNING stream_id, version, position, transaction_id::text AS transaction_id
-      ), notified AS (
-        SELECT pg_notify($18, '') WHERE (SELECT ok FROM go)
+        FROM unnest($11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[]) WITH ORDINALITY AS u(stream_id, version, type, data, metadata, n)
+        WHERE u.stream_id IN (SELECT stream_id FROM won)
+        ORDER BY u.n
+        RETURNING stream_id, version, position
       )
-      SELECT 'event' AS kind, stream_id, version, position, transaction_id, NULL::boolean AS final,
-        (SELECT count(*) FROM new_streams) AS created_count, (SELECT count(*) FROM updated_streams) AS updated_count,
-        (SELECT count(*) FROM notified) AS notified
+      SELECT stream_id, version::text AS version, position::text AS position, (SELECT pg_current_xact_id()::text) AS transaction_id
       FROM inserted
-      UNION ALL
-      SELECT 'mismatch', stream_id, version, NULL, NULL, final, NULL, NULL, NULL FROM mismatch`,
+      WHERE (SELECT count(*) FROM (SELECT pg_notify($16, '') WHERE $16 IS NOT NULL) AS notified) >= 0`,
       [
         time,
-        assumed.map((a) => a.id),
-        assumed.map((a) => a.version),
-        assumed.map((a) => a.final),
         ...newStreamParams(plan),
         plan.updatedStreams.map(([id]) => id),
+        plan.updatedStreams.map(([id]) => plan.assumed.get(id) ?? 0),
         plan.updatedStreams.map(([, state]) => state.version),
         plan.updatedStreams.map(([, state]) => state.final),
         ...eventParams(plan),
-        channel,
+        executor.listen === undefined ? null : channel,
       ],
       `${statementPrefix}_write_fast`,
     );
-    const mismatches = rows.filter((row) => row.kind === "mismatch");
-    if (mismatches.length > 0) {
-      for (const row of mismatches) remember(String(row.stream_id), { version: toSafeInteger(row.version) ?? 0, final: row.final === true });
-      return undefined;
+    const won = new Set<string>();
+    for (const row of rows) won.add(String(row.stream_id));
+    for (const [id, state] of [...plan.newStreams, ...plan.updatedStreams]) {
+      if (won.has(id)) remember(id, { version: state.version, final: state.final });
+      else knownStreams.delete(id); // Stale: the locking path reads and remembers the real row.
     }
-    const inserted = rows.filter((row) => row.kind === "event");
-    const first = inserted[0];
-    if (inserted.length !== plan.events.streamIds.length || (first !== undefined && (Number(first.created_count) !== plan.newStreams.length || Number(first.updated_count) !== plan.updatedStreams.length))) {
-      throw new Error(`${label} event store: the batch statement wrote ${inserted.length} of ${plan.events.streamIds.length} events`);
+    const outcomes = fastOutcomes(plan, rows, time, won);
+    batch.forEach((request, index) => {
+      if (deferred.has(request.streamId) || !won.has(request.streamId)) losers.push(index);
+    });
+    return { outcomes, losers, wrote: rows.length > 0 };
+  }
+
+  /** Decides the batch against cached versions, leaving out the `deferred` streams entirely. */
+  function planFast(batch: readonly AppendRequest[], deferred: ReadonlySet<string>): BatchPlan & { readonly assumed: ReadonlyMap<string, number> } {
+    const states = new Map<string, StreamState>();
+    const assumed = new Map<string, number>();
+    const included: AppendRequest[] = [];
+    for (const request of batch) {
+      if (deferred.has(request.streamId)) continue;
+      included.push(request);
+      if (states.has(request.streamId)) continue;
+      const known = knownStreams.get(request.streamId);
+      const version = known?.version ?? 0;
+      assumed.set(request.streamId, version);
+      states.set(request.streamId, { version, final: known?.final ?? false, metadata: {}, isNew: version === 0, firstEventType: "", touched: false, metadataChanged: false });
     }
-    for (const [id, state] of states) remember(id, { version: state.version, final: state.final });
-    return toOutcomes(plan, inserted, time);
+    const plan = decide(included, states);
+    // Re-align decisions with the whole batch; deferred requests get a placeholder never used.
+    let at = 0;
+    const decisions = batch.map((request): Decision => (deferred.has(request.streamId) ? deferredDecision : (plan.decisions[at++] ?? deferredDecision)));
+    return { ...plan, decisions, assumed };
   }
 
   async function lockingWrite(tx: SqlQueryable, batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
