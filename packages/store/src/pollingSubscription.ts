@@ -34,6 +34,12 @@ export function startPollingSubscription(source: PollingSource, handler: EventHa
   // A function, not the variable, in the loop: `closed` flips in close(), which flow analysis cannot see.
   const isClosed = (): boolean => closed;
 
+  // A wake-up means something committed, yet `readAll` may still hold it back behind an older open
+  // transaction elsewhere: after a wake that read nothing, poll again soon, backing off to the
+  // normal interval, instead of sleeping a whole interval on an event that is about to appear.
+  const quickPollMs = Math.min(pollIntervalMs, 25);
+  let nextWaitMs = pollIntervalMs;
+
   async function run(): Promise<void> {
     let checkpoint: Checkpoint = after;
     try {
@@ -53,7 +59,9 @@ export function startPollingSubscription(source: PollingSource, handler: EventHa
           await handler(event);
           checkpoint = event.checkpoint;
         }
-        if (!page.hasMore && !isClosed()) await listener.wait(pollIntervalMs);
+        if (page.hasMore || isClosed()) continue;
+        const woken = await listener.wait(nextWaitMs);
+        nextWaitMs = woken || page.events.length > 0 ? quickPollMs : Math.min(pollIntervalMs, nextWaitMs * 2);
       }
     } catch (error) {
       options.onError?.(error);

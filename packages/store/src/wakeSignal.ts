@@ -13,7 +13,7 @@ export interface WakeSignal {
 /** One subscriber's view of a {@link WakeSignal}. */
 export interface WakeListener {
   /** Resolves on the next notify (or immediately if one came since the last wait), or after `ms`. */
-  wait(ms: number): Promise<void>;
+  wait(ms: number): Promise<boolean>;
   /** Ends a pending wait now. */
   interrupt(): void;
   /** Stops listening. */
@@ -32,39 +32,39 @@ export interface WakeListener {
  * ```
  */
 export function createWakeSignal(): WakeSignal {
-  const listeners = new Set<{ dirty: boolean; resolve: (() => void) | undefined }>();
+  const listeners = new Set<{ dirty: boolean; resolve: ((woken: boolean) => void) | undefined }>();
   return {
     notify() {
       for (const state of listeners) {
         state.dirty = true;
-        state.resolve?.();
+        state.resolve?.(true);
       }
     },
     listen() {
-      const state: { dirty: boolean; resolve: (() => void) | undefined } = { dirty: false, resolve: undefined };
+      const state: { dirty: boolean; resolve: ((woken: boolean) => void) | undefined } = { dirty: false, resolve: undefined };
       listeners.add(state);
       return {
         wait(ms) {
           if (state.dirty) {
             state.dirty = false;
-            return Promise.resolve();
+            return Promise.resolve(true);
           }
-          return new Promise<void>((resolve) => {
-            const timer = setTimeout(done, ms);
-            function done(): void {
+          return new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => done(false), ms);
+            function done(woken: boolean): void {
               clearTimeout(timer);
               state.resolve = undefined;
               state.dirty = false;
-              resolve();
+              resolve(woken);
             }
             state.resolve = done;
           });
         },
         interrupt() {
-          state.resolve?.();
+          state.resolve?.(false);
         },
         dispose() {
-          state.resolve?.();
+          state.resolve?.(false);
           listeners.delete(state);
         },
       };
