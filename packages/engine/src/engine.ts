@@ -1,4 +1,4 @@
-import { checkRepository, resolveSettings, type Repository, type SessionLogEvent, type SessionSettingsInput } from "@cloudsession/machine";
+import { checkRepository, resolveSettings, type SessionRequested, type SessionSettings, type Repository, type SessionLogEvent, type SessionSettingsInput } from "@cloudsession/machine";
 import { createInMemoryStore, type EventStore, type JsonObject } from "@cloudsession/store";
 import { approveAll, type CopilotClient, type CopilotClientOptions, type PermissionHandler } from "@github/copilot-sdk";
 import { randomUUID } from "node:crypto";
@@ -9,6 +9,7 @@ import { decodeEvent } from "./eventCodec.js";
 import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
 import { SessionRunner, type ProbePoint, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
 import { Slots } from "./slots.js";
+import { observeSession } from "./telemetry.js";
 import { installTransportErrorGuard } from "./transportErrorGuard.js";
 
 export interface EngineOptions {
@@ -63,6 +64,11 @@ export interface StartOptions {
   readonly settings?: SessionSettingsInput;
   /** Aborting it closes the session (queued prompts are reported undelivered). */
   readonly signal?: AbortSignal;
+  /**
+   * Run a local session in the runtime's own process instead of a cloud one (no `cloud` option on
+   * create). `repository` still names the session.
+   */
+  readonly local?: { readonly workingDirectory?: string };
 }
 
 export interface CloseOptions {
@@ -170,6 +176,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function track(runner: SessionRunner): SessionRunner {
     runners.set(runner.id, runner);
+    observeSession(runner); // OpenTelemetry through the public handle; a no-op unless the host set it up
     void runner.outcome.then(() => runners.delete(runner.id));
     return runner;
   }
@@ -197,7 +204,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       });
       const id = newId("session");
       // The runner exists synchronously so the handle is usable at once; its first commit is queued.
-      const runner = track(SessionRunner.begin(env, id, { type: "session.requested", repository: check.repository, settings, at: clock.now() }, prompts, identity));
+      const runner = track(SessionRunner.begin(env, id, sessionRequest(check.repository, settings, request.local, clock.now()), prompts, identity));
       if (request.signal) {
         const signal = request.signal;
         const abort = () => void runner.close("aborted by signal");
@@ -266,6 +273,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   };
   return engine;
+}
+
+function sessionRequest(repository: Repository, settings: SessionSettings, local: StartOptions["local"], at: number): SessionRequested {
+  if (local === undefined) return { type: "session.requested", repository, settings, at };
+  const { workingDirectory } = local;
+  return workingDirectory === undefined
+    ? { type: "session.requested", repository, settings, mode: "local", at }
+    : { type: "session.requested", repository, settings, mode: "local", workingDirectory, at };
 }
 
 function runtimeTarget(options: EngineOptions): RuntimeTarget {

@@ -8,6 +8,7 @@ import {
   wantsReservation,
   type DeadlineName,
   type LifecycleState,
+  type Repository,
   type SessionEvent,
   type SessionLogEvent,
   type SessionOutcome,
@@ -139,7 +140,7 @@ export class SessionRunner implements SessionHandle {
   private constructor(
     private readonly env: RunnerEnvironment,
     id: string,
-    request: SessionRequested,
+    private readonly request: SessionRequested,
     version: number,
   ) {
     this.id = id;
@@ -353,7 +354,7 @@ export class SessionRunner implements SessionHandle {
         this.env.probe?.("before:createSession", this.id);
         session = await client.createSession({
           streaming: true,
-          cloud: { repository: { ...this.actor.getSnapshot().context.repository } },
+          ...this.target(),
           onPermissionRequest: this.env.onPermissionRequest,
           // Attached before the first event is dispatched; buffered until we know the session.
           onEvent: (event) => (session ? this.sdkEvents.next(event) : early.push(event)),
@@ -385,6 +386,12 @@ export class SessionRunner implements SessionHandle {
       this.creating = false;
       this.reconcile();
     }
+  }
+
+  /** What the create call targets: a cloud task in the repository, or the runtime's own process. */
+  private target(): { cloud: { repository: Repository } } | { workingDirectory?: string } {
+    if (this.request.mode === "local") return this.request.workingDirectory === undefined ? {} : { workingDirectory: this.request.workingDirectory };
+    return { cloud: { repository: { ...this.request.repository } } };
   }
 
   private isAttempt(attempt: number): boolean {

@@ -37,7 +37,7 @@ function instrumentsFor(meter: Meter): Instruments {
     .createObservableGauge("cloudsession.queue.depth", { description: "Prompts queued (not yet dispatched) across this process's sessions" })
     .addCallback((result) => {
       let depth = 0;
-      for (const session of observed) depth += queuedPrompts(session.snapshot()).length;
+      for (const session of observed) depth += queuedPrompts(session.snapshot().context).length;
       result.observe(depth);
     });
   instrumentsByMeter.set(meter, instruments);
@@ -50,8 +50,9 @@ function instrumentsFor(meter: Meter): Instruments {
  * engine's metrics. Only `@opentelemetry/api` is used, so without a registered SDK it is a no-op.
  * Prompt and reply texts, and tokens, never become attributes: ids, states and counts only.
  *
- * A session this process only detaches from (engine shutdown) keeps its span open; the process
- * that recovers it starts a new one (`cloudsession.session.resumed`).
+ * A session this process only detaches from (engine shutdown) keeps its span open (never
+ * exported); the process that recovers it starts a new span, which gets
+ * `cloudsession.session.resumed: true` when it re-attaches.
  *
  * @example
  * const session = engine.start({ repository, prompts });
@@ -63,17 +64,14 @@ export function observeSession(session: SessionHandle): void {
   const tracer = trace.getTracer(TELEMETRY_SCOPE);
   const instruments = instrumentsFor(metrics.getMeter(TELEMETRY_SCOPE));
   const { repository, requestedAt } = snapshot.context;
-  const resumed = session.sessionId !== null || snapshot.context.prompts.length > 0 && snapshot.context.prompts.some((prompt) => prompt.status !== "queued");
-
   const sessionSpan = tracer.startSpan("cloudsession.session", {
-    startTime: requestedAt,
+    startTime: time(requestedAt),
     attributes: {
       "cloudsession.session.id": session.id,
       "cloudsession.repository.owner": repository.owner,
       "cloudsession.repository.name": repository.name,
       ...(repository.branch === undefined ? {} : { "cloudsession.repository.branch": repository.branch }),
       ...(session.sessionId === null ? {} : { "cloudsession.sdk_session.id": session.sessionId }),
-      "cloudsession.session.resumed": resumed,
     },
   });
   const parent = trace.setSpan(context.active(), sessionSpan);
@@ -83,22 +81,25 @@ export function observeSession(session: SessionHandle): void {
   let turns = 0;
   let turn: { span: Span; promptId: string; dispatchingAt: number } | undefined;
 
-  const endTurn = (at: number, attributes: Attributes, error?: string) => {
+  const endTurn = (at: number | undefined, attributes: Attributes, error?: string) => {
     if (!turn) return;
     turn.span.setAttributes(attributes);
     if (error !== undefined) turn.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
-    turn.span.end(at);
+    turn.span.end(at === undefined ? undefined : time(at));
     turn = undefined;
   };
 
   const onEvent = (event: SessionLogEvent) => {
     switch (event.type) {
+      case "session.requested":
+        sessionSpan.setAttribute("cloudsession.session.resumed", false);
+        break;
       case "reservation.succeeded":
         sessionSpan.setAttribute("cloudsession.sdk_session.id", event.sessionId);
-        sessionSpan.addEvent("reservation.succeeded", {}, event.at);
+        sessionSpan.addEvent("reservation.succeeded", {}, time(event.at));
         break;
       case "reservation.failed":
-        sessionSpan.addEvent("reservation.failed", { "cloudsession.reservation.failure": event.failure }, event.at);
+        sessionSpan.addEvent("reservation.failed", { "cloudsession.reservation.failure": event.failure }, time(event.at));
         break;
       case "agent.started":
         if (!wasReady && session.snapshot().context.agentStartedAt !== null) {
@@ -114,7 +115,7 @@ export function observeSession(session: SessionHandle): void {
           dispatchingAt: event.at,
           span: tracer.startSpan(
             "cloudsession.turn",
-            { startTime: event.at, attributes: { "cloudsession.session.id": session.id, "cloudsession.prompt.id": event.promptId, "cloudsession.turn.number": turns } },
+            { startTime: time(event.at), attributes: { "cloudsession.session.id": session.id, "cloudsession.prompt.id": event.promptId, "cloudsession.turn.number": turns } },
             parent,
           ),
         };
@@ -122,20 +123,21 @@ export function observeSession(session: SessionHandle): void {
       case "prompt.dispatched":
         if (turn?.promptId === event.promptId) {
           instruments.dispatchLatency.record(Math.max(0, event.at - turn.dispatchingAt));
-          turn.span.addEvent("prompt.dispatched", { "cloudsession.message.id": event.messageId }, event.at);
+          turn.span.addEvent("prompt.dispatched", { "cloudsession.message.id": event.messageId }, time(event.at));
         }
         break;
       case "prompt.dispatch-failed":
         if (turn?.promptId === event.promptId) endTurn(event.at, { "cloudsession.turn.outcome": event.requeue ? "requeued" : "undelivered" }, "dispatch failed");
         break;
       case "turn.abort-requested":
-        turn?.span.addEvent("turn.abort-requested", {}, event.at);
+        turn?.span.addEvent("turn.abort-requested", {}, time(event.at));
         break;
       case "turn.idle":
         endTurn(event.at, { "cloudsession.turn.outcome": event.aborted ? "interrupted" : "completed" });
         break;
       case "session.resumed":
-        sessionSpan.addEvent("session.resumed", {}, event.at);
+        sessionSpan.setAttribute("cloudsession.session.resumed", true);
+        sessionSpan.addEvent("session.resumed", {}, time(event.at));
         break;
       default:
         break;
@@ -150,7 +152,7 @@ export function observeSession(session: SessionHandle): void {
     states.unsubscribe();
     instruments.observed.delete(session);
     instruments.outcomes.add(1, { "cloudsession.state": outcome.state });
-    endTurn(Date.now(), { "cloudsession.turn.outcome": "interrupted" });
+    endTurn(undefined, { "cloudsession.turn.outcome": "interrupted" });
     sessionSpan.setAttribute("cloudsession.final_state", outcome.state);
     sessionSpan.setAttribute("cloudsession.turns", turns);
     if (outcome.failure) {
@@ -159,4 +161,10 @@ export function observeSession(session: SessionHandle): void {
     }
     sessionSpan.end();
   });
+}
+
+// Epoch milliseconds as a Date: a bare number older than this process's start would be read by
+// the SDK as a performance.now() offset (a recovered session's request time is).
+function time(epochMs: number): Date {
+  return new Date(epochMs);
 }

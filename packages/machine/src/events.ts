@@ -19,6 +19,14 @@ export interface SessionRequested {
   readonly type: "session.requested";
   readonly repository: Repository;
   readonly settings: SessionSettings;
+  /**
+   * `cloud` (the default when absent) runs on GitHub-hosted compute; `local` runs in the runtime's
+   * own process (no Mission Control reservation, the agent starts with the session). The lifecycle
+   * is the same.
+   */
+  readonly mode?: "cloud" | "local";
+  /** For a local session: the directory the runtime works in. */
+  readonly workingDirectory?: string;
   readonly at: number;
 }
 
