@@ -1,0 +1,36 @@
+/** What the service reads from its environment. */
+export interface ServiceConfig {
+  /** Interface to bind. Loopback unless told otherwise: the API has no authentication of its own. */
+  readonly host: string;
+  /** `0` picks a free port (printed on start). */
+  readonly port: number;
+  /** A `postgres://` URL, or a PGlite data directory. */
+  readonly store: string;
+  /** A runtime already listening (e.g. the simulator); otherwise the engine spawns the bundled one. */
+  readonly runtimeUrl: string | undefined;
+  readonly connectionToken: string | undefined;
+}
+
+/**
+ * Reads the configuration: `HOST` (default `127.0.0.1`), `PORT` (default 3000), `DATABASE_URL`
+ * (PostgreSQL) else `CLOUDSESSION_DATA_DIR` (PGlite, default `./.cloudsession-service`),
+ * `COPILOT_RUNTIME_URL` and `COPILOT_CONNECTION_TOKEN`.
+ *
+ * @example
+ * const config = readConfig({ PORT: "0", COPILOT_RUNTIME_URL: "127.0.0.1:4321" });
+ */
+export function readConfig(env: Readonly<Record<string, string | undefined>>): ServiceConfig {
+  const port = Number(env.PORT ?? "3000");
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number, got ${env.PORT ?? ""}`);
+  return {
+    host: nonEmpty(env.HOST) ?? "127.0.0.1",
+    port,
+    store: nonEmpty(env.DATABASE_URL) ?? nonEmpty(env.CLOUDSESSION_DATA_DIR) ?? "./.cloudsession-service",
+    runtimeUrl: nonEmpty(env.COPILOT_RUNTIME_URL),
+    connectionToken: nonEmpty(env.COPILOT_CONNECTION_TOKEN),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}

@@ -1,0 +1,13 @@
+export { startService } from "./startService.js";
+export type { RunningService, StartServiceOptions } from "./startService.js";
+export { sessionRoutes, HttpError } from "./sessionRoutes.js";
+export type { SessionRoutesOptions } from "./sessionRoutes.js";
+export { streamSessionEvents } from "./eventStream.js";
+export type { EventStream, EventStreamOptions } from "./eventStream.js";
+export { sessionView } from "./sessionView.js";
+export type { PromptView, SessionView } from "./sessionView.js";
+export { readConfig } from "./config.js";
+export type { ServiceConfig } from "./config.js";
+export { startTelemetry } from "./telemetry.js";
+export type { Telemetry, TelemetryOptions } from "./telemetry.js";
+export { SendPromptBody, SessionParams, StartSessionBody } from "./schemas.js";

@@ -1,0 +1,31 @@
+// The service's entry point: `COPILOT_RUNTIME_URL=127.0.0.1:4321 pnpm start`.
+import { ConsoleSpanExporter } from "@opentelemetry/sdk-trace-base";
+import { readConfig } from "./config.js";
+import { startService } from "./startService.js";
+import { startTelemetry } from "./telemetry.js";
+
+// #region main
+const config = readConfig(process.env);
+// Plug your exporter in here (OTLP, …); `OTEL_TRACES_EXPORTER=console` prints spans.
+const telemetry = startTelemetry(process.env.OTEL_TRACES_EXPORTER === "console" ? { spanExporter: new ConsoleSpanExporter() } : {});
+const service = await startService({
+  host: config.host,
+  port: config.port,
+  store: config.store,
+  engine: config.runtimeUrl === undefined ? { clientOptions: {} } : { runtimeUrl: config.runtimeUrl, ...(config.connectionToken === undefined ? {} : { connectionToken: config.connectionToken }) },
+});
+process.stdout.write(`listening on ${service.url}\n`);
+
+const stop = (signal: NodeJS.Signals) => {
+  process.stdout.write(`${signal}: shutting down\n`);
+  void service
+    .close()
+    .then(() => telemetry.shutdown())
+    .then(() => process.exit(0), (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);
+// #endregion main
