@@ -1,30 +1,12 @@
-import { approveAll, type CopilotClient, type SessionEvent } from "@github/copilot-sdk";
-import { afterEach, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator, type ScenarioInput } from "../src/index.js";
-import { connectClient, isAgentStart, isIdle, pause, record, repo } from "./helpers.js";
+import { approveAll, type SessionEvent } from "@github/copilot-sdk";
+import { describe, expect, it } from "vitest";
+import type { ScenarioInput } from "../src/index.js";
+import { connectClient, useSimulators, isAgentStart, isIdle, pause, record, repo } from "./helpers.js";
 
 // Real SDK client against the simulator: the proof that the wire protocol is right.
 const FAST: ScenarioInput = { timeScale: 0.01, seed: 11 };
 
-let sims: Simulator[] = [];
-let clients: CopilotClient[] = [];
-const sim = async (scenario: ScenarioInput = FAST, options = {}): Promise<Simulator> => {
-  const s = await startSimulator(scenario, options);
-  sims.push(s);
-  return s;
-};
-const client = async (s: Simulator, token?: string): Promise<CopilotClient> => {
-  const c = await connectClient(s, token);
-  clients.push(c);
-  return c;
-};
-
-afterEach(async () => {
-  await Promise.allSettled(clients.map((c) => c.stop()));
-  await Promise.all(sims.map((s) => s.close()));
-  sims = [];
-  clients = [];
-});
+const { sim, client } = useSimulators(FAST);
 
 describe("handshake and runtime queries", () => {
   it("starts the real client and answers ping, status, auth and models", async () => {

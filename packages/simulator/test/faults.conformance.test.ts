@@ -1,29 +1,11 @@
-import { approveAll, type CopilotClient } from "@github/copilot-sdk";
-import { afterEach, describe, expect, it } from "vitest";
-import { presetScenario, startSimulator, type ScenarioInput, type Simulator } from "../src/index.js";
-import { connectClient, isAgentStart, isIdle, pause, record, repo, settledWithin } from "./helpers.js";
+import { approveAll } from "@github/copilot-sdk";
+import { describe, expect, it } from "vitest";
+import { presetScenario } from "../src/index.js";
+import { useSimulators, isAgentStart, isIdle, pause, record, repo, settledWithin } from "./helpers.js";
 
 const FAST = { timeScale: 0.01, seed: 21 } as const;
 
-let sims: Simulator[] = [];
-let clients: CopilotClient[] = [];
-const sim = async (scenario: ScenarioInput): Promise<Simulator> => {
-  const s = await startSimulator(scenario);
-  sims.push(s);
-  return s;
-};
-const client = async (s: Simulator): Promise<CopilotClient> => {
-  const c = await connectClient(s);
-  clients.push(c);
-  return c;
-};
-
-afterEach(async () => {
-  await Promise.allSettled(clients.map((c) => c.stop()));
-  await Promise.all(sims.map((s) => s.close()));
-  sims = [];
-  clients = [];
-});
+const { sim, client } = useSimulators(FAST);
 
 interface RpcLikeError {
   code?: unknown;

@@ -1,5 +1,6 @@
 import { CopilotClient, RuntimeConnection, type CopilotSession, type SessionEvent } from "@github/copilot-sdk";
-import type { Simulator } from "../src/index.js";
+import { afterEach } from "vitest";
+import { startSimulator, type ScenarioInput, type Simulator, type SimulatorOptions } from "../src/index.js";
 
 /** A real SDK client connected to the simulator. */
 export async function connectClient(sim: Simulator, connectionToken?: string): Promise<CopilotClient> {
@@ -8,6 +9,38 @@ export async function connectClient(sim: Simulator, connectionToken?: string): P
   });
   await client.start();
   return client;
+}
+
+/**
+ * Simulators and clients for one test file, all stopped after each test.
+ *
+ * @example
+ * const { sim, client } = useSimulators({ timeScale: 0.01, seed: 1 });
+ */
+export function useSimulators(defaultScenario: ScenarioInput): {
+  sim: (scenario?: ScenarioInput, options?: SimulatorOptions) => Promise<Simulator>;
+  client: (sim: Simulator, connectionToken?: string) => Promise<CopilotClient>;
+} {
+  let sims: Simulator[] = [];
+  let clients: CopilotClient[] = [];
+  afterEach(async () => {
+    await Promise.allSettled(clients.map((c) => c.stop()));
+    await Promise.all(sims.map((s) => s.close()));
+    sims = [];
+    clients = [];
+  });
+  return {
+    async sim(scenario = defaultScenario, options = {}) {
+      const s = await startSimulator(scenario, options);
+      sims.push(s);
+      return s;
+    },
+    async client(s, connectionToken) {
+      const c = await connectClient(s, connectionToken);
+      clients.push(c);
+      return c;
+    },
+  };
 }
 
 /** Records every event a session delivers, and lets a test wait for one. */
