@@ -1,18 +1,15 @@
 import { createInMemoryStore } from "@cloudsession/store";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { createEngine, isEngineError } from "../src/index.js";
-import { completed, harness, waitFor, type Harness } from "./support/harness.js";
+import { completed, useHarness, waitFor, type Harness } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.dispose();
-  h = undefined;
-});
+const setUp = useHarness();
+let h: Harness;
 
 describe("durability", () => {
   test("a deadline that passed while no engine ran fires at once after recovery", async () => {
-    h = await harness({ defaults: { agentNeverConnects: true } });
+    h = await setUp({ defaults: { agentNeverConnects: true } });
     const store = createInMemoryStore();
     const first = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, timeouts: { agentStartTimeoutMs: 300 } });
     const session = first.start({ repository, prompts: ["waiting"] });
@@ -31,7 +28,7 @@ describe("durability", () => {
   });
 
   test("a corrupted log stops its own session with a typed error naming it; the others recover", async () => {
-    h = await harness({});
+    h = await setUp({});
     const store = createInMemoryStore();
     const first = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
     const good = first.start({ repository, prompts: ["one"] });
@@ -55,7 +52,7 @@ describe("durability", () => {
   });
 
   test("deltas are live only by default, and durable when asked", async () => {
-    h = await harness({ defaults: { chunkSizeChars: [2, 2], reply: "streamed reply" } });
+    h = await setUp({ defaults: { chunkSizeChars: [2, 2], reply: "streamed reply" } });
     const store = createInMemoryStore();
     const liveOnly = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
     const durable = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, persistDeltas: true });

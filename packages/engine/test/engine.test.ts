@@ -1,14 +1,11 @@
 import { createInMemoryStore } from "@cloudsession/store";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { classifyCreateError, createEngine, isEngineError, runtimeEnvironment } from "../src/index.js";
-import { harness, received, waitFor, type Harness } from "./support/harness.js";
+import { useHarness, received, waitFor, type Harness } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.dispose();
-  h = undefined;
-});
+const setUp = useHarness();
+let h: Harness;
 
 describe("input is checked before any RPC", () => {
   test.each([
@@ -59,7 +56,7 @@ describe("identity", () => {
   });
 
   test("an external runtime reads them from its own environment; the engine records them in the log", async () => {
-    h = await harness({}, { integrationId: "acme-bot" }, { env: { GITHUB_COPILOT_INTEGRATION_ID: "acme-bot" } });
+    h = await setUp({}, { integrationId: "acme-bot" }, { env: { GITHUB_COPILOT_INTEGRATION_ID: "acme-bot" } });
     const session = h.engine.start({ repository });
     await session.settled();
     expect(h.sim.stats.identity.integrationId).toBe("acme-bot");
@@ -71,7 +68,7 @@ describe("identity", () => {
 
 describe("sessions", () => {
   test("send after the end is refused with SESSION_ENDED; the outcome stays", async () => {
-    h = await harness({});
+    h = await setUp({});
     const session = h.engine.start({ repository });
     const outcome = await session.close("done");
     expect(outcome).toMatchObject({ state: "closed", closeReason: "done" });
@@ -79,7 +76,7 @@ describe("sessions", () => {
   });
 
   test("an AbortSignal closes the session", async () => {
-    h = await harness({ defaults: { agentConnectLatencyMs: [60_000, 60_000] } });
+    h = await setUp({ defaults: { agentConnectLatencyMs: [60_000, 60_000] } });
     const controller = new AbortController();
     const session = h.engine.start({ repository, prompts: ["never"], signal: controller.signal });
     await waitFor(() => session.state === "awaiting-agent", "awaiting-agent");
@@ -90,7 +87,7 @@ describe("sessions", () => {
   });
 
   test("maxConcurrent: later sessions wait their turn, first come first served", async () => {
-    h = await harness({ defaults: { reply: "ok" } }, { maxConcurrent: 1 });
+    h = await setUp({ defaults: { reply: "ok" } }, { maxConcurrent: 1 });
     const first = h.engine.start({ repository, prompts: ["a"] });
     const second = h.engine.start({ repository, prompts: ["b"] });
     const third = h.engine.start({ repository, prompts: ["c"] });
@@ -107,18 +104,18 @@ describe("sessions", () => {
   });
 
   test("abortTurn interrupts the running turn and the queue continues", async () => {
-    h = await harness({ defaults: { chunkLatencyMs: [2_000, 2_000], chunkSizeChars: [1, 1] } });
+    h = await setUp({ defaults: { chunkLatencyMs: [2_000, 2_000], chunkSizeChars: [1, 1] } });
     const session = h.engine.start({ repository, prompts: ["long", "next"] });
     await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts[0]?.status === "sent", "streaming");
     await session.abortTurn();
     await waitFor(() => session.snapshot().context.prompts[0]?.status === "interrupted", "interrupted");
     expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
-    await waitFor(() => received(h!.sim, session).length === 2, "next prompt delivered");
+    await waitFor(() => received(h.sim, session).length === 2, "next prompt delivered");
     await session.close();
   });
 
   test("engine.close() detaches: open sessions stay recoverable; close({sessions:'close'}) ends them", async () => {
-    h = await harness({});
+    h = await setUp({});
     const store = createInMemoryStore();
     const engine = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
     const kept = engine.start({ repository, prompts: ["x"] });

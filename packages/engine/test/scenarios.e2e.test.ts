@@ -1,18 +1,15 @@
 import { replay } from "@cloudsession/machine";
 import { PRESET_BEHAVIOURS } from "@cloudsession/simulator";
-import { afterEach, describe, expect, test } from "vitest";
-import { completed, harness, received, waitFor, type Harness } from "./support/harness.js";
+import { describe, expect, test } from "vitest";
+import { completed, useHarness, received, waitFor, type Harness } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.dispose();
-  h = undefined;
-});
+const setUp = useHarness();
+let h: Harness;
 
 describe("engine scenarios through the real SDK client and the simulator", () => {
   test("slow agent: prompts sent before the agent is there are all delivered, none dropped", async () => {
-    h = await harness({ defaults: { agentConnectLatencyMs: [3000, 3000] } });
+    h = await setUp({ defaults: { agentConnectLatencyMs: [3000, 3000] } });
     const session = h.engine.start({ repository });
     const ids = [session.send("one"), session.send("two")];
     await waitFor(() => session.state === "awaiting-agent", "awaiting-agent");
@@ -27,7 +24,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   });
 
   test("agent never connects: failed in phase awaiting-agent, prompts undelivered", async () => {
-    h = await harness({ defaults: PRESET_BEHAVIOURS["never-connects"] }, { timeouts: { agentStartTimeoutMs: 300 } });
+    h = await setUp({ defaults: PRESET_BEHAVIOURS["never-connects"] }, { timeouts: { agentStartTimeoutMs: 300 } });
     const session = h.engine.start({ repository, prompts: ["hello"] });
     const outcome = await session.outcome;
     expect(outcome.state).toBe("failed");
@@ -37,7 +34,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   });
 
   test("flaky create: retried with backoff, then succeeds", async () => {
-    h = await harness({ defaults: PRESET_BEHAVIOURS["flaky-create"] }, { retry: { initialDelayMs: 20, maxDelayMs: 50 } });
+    h = await setUp({ defaults: PRESET_BEHAVIOURS["flaky-create"] }, { retry: { initialDelayMs: 20, maxDelayMs: 50 } });
     const session = h.engine.start({ repository, prompts: ["hello"] });
     await waitFor(() => completed(session) === 1, "the turn");
     expect(session.snapshot().context.attempts).toBe(3);
@@ -49,21 +46,21 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   });
 
   test("transient failures beyond the retry budget: failed, retries-exhausted", async () => {
-    h = await harness({ defaults: { createFault: { kind: "transient", failures: 10 } } }, { retry: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 3 } });
+    h = await setUp({ defaults: { createFault: { kind: "transient", failures: 10 } } }, { retry: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 3 } });
     const outcome = await h.engine.start({ repository, prompts: ["x"] }).outcome;
     expect(outcome.failure).toMatchObject({ phase: "reserving", reason: "retries-exhausted" });
     expect(h.sim.stats.createAttempts).toBe(3);
   });
 
   test("hanging create: failed in phase reserving on the reservation deadline", async () => {
-    h = await harness({ defaults: PRESET_BEHAVIOURS["hanging-create"] }, { timeouts: { reservationTimeoutMs: 300 } });
+    h = await setUp({ defaults: PRESET_BEHAVIOURS["hanging-create"] }, { timeouts: { reservationTimeoutMs: 300 } });
     const outcome = await h.engine.start({ repository, prompts: ["x"] }).outcome;
     expect(outcome.state).toBe("failed");
     expect(outcome.failure).toMatchObject({ phase: "reserving", reason: "timeout" });
   });
 
   test("early start: a session.start before the create response is recovered from history", async () => {
-    h = await harness({ defaults: PRESET_BEHAVIOURS["early-start"] });
+    h = await setUp({ defaults: PRESET_BEHAVIOURS["early-start"] });
     const session = h.engine.start({ repository, prompts: ["hello"] });
     await waitFor(() => completed(session) === 1, "the turn");
     expect(received(h.sim, session)).toEqual(["hello"]);
@@ -72,7 +69,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   });
 
   test("duplicates and reordering: each prompt once, replies intact", async () => {
-    h = await harness({ defaults: { ...PRESET_BEHAVIOURS.duplicates, reply: (prompt: string) => `reply to ${prompt}` } });
+    h = await setUp({ defaults: { ...PRESET_BEHAVIOURS.duplicates, reply: (prompt: string) => `reply to ${prompt}` } });
     const session = h.engine.start({ repository, prompts: ["a", "b", "c"] });
     await waitFor(() => completed(session) === 3, "three turns");
     expect(received(h.sim, session)).toEqual(["a", "b", "c"]);
@@ -81,7 +78,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   });
 
   test("stall: the turn is aborted and reported, the next prompt follows", async () => {
-    h = await harness({ defaults: { turnFault: { kind: "stall", afterChunks: 1, turn: 1 } } }, { timeouts: { turnStallTimeoutMs: 300 } });
+    h = await setUp({ defaults: { turnFault: { kind: "stall", afterChunks: 1, turn: 1 } } }, { timeouts: { turnStallTimeoutMs: 300 } });
     const session = h.engine.start({ repository, prompts: ["stalls", "works"] });
     await waitFor(() => completed(session) === 1, "the second turn");
     const [first, second] = session.snapshot().context.prompts;
@@ -92,7 +89,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   });
 
   test("session.error mid-turn: failed with the error's message", async () => {
-    h = await harness({ defaults: { turnFault: { kind: "error", afterChunks: 1 } } });
+    h = await setUp({ defaults: { turnFault: { kind: "error", afterChunks: 1 } } });
     const outcome = await h.engine.start({ repository, prompts: ["boom", "never"] }).outcome;
     expect(outcome.state).toBe("failed");
     expect(outcome.failure).toMatchObject({ phase: "streaming", reason: "session-error" });
@@ -100,7 +97,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   });
 
   test("connection dropped mid-turn: the engine reconnects, resumes, and delivers the rest once", async () => {
-    h = await harness({ defaults: { turnFault: { kind: "drop", afterChunks: 1, turn: 1 } } }, { timeouts: { turnStallTimeoutMs: 1_000 } });
+    h = await setUp({ defaults: { turnFault: { kind: "drop", afterChunks: 1, turn: 1 } } }, { timeouts: { turnStallTimeoutMs: 1_000 } });
     const session = h.engine.start({ repository, prompts: ["first", "second"] });
     await waitFor(() => session.snapshot().context.prompts[1]?.status === "completed", "the second turn");
     expect(received(h.sim, session)).toEqual(["first", "second"]);
@@ -110,7 +107,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   });
 
   test("resume in a new engine: no cloud on resume, URL from the log, queue continues", async () => {
-    h = await harness({});
+    h = await setUp({});
     const session = h.engine.start({ repository, prompts: ["before"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     const url = session.remoteUrl;

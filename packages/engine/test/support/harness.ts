@@ -1,3 +1,4 @@
+import { afterEach } from "vitest";
 import { startSimulator, type ScenarioInput, type Simulator, type SimulatorOptions } from "@cloudsession/simulator";
 import { createInMemoryStore, type EventStore } from "@cloudsession/store";
 import { createEngine, type Engine, type EngineOptions, type SessionHandle } from "../../src/index.js";
@@ -22,6 +23,23 @@ export async function harness(scenario: ScenarioInput, engineOptions: Omit<Engin
       await engine.close();
       await sim.close();
     },
+  };
+}
+
+/**
+ * `harness()` for a test file: each call replaces the previous harness, and the last one is
+ * disposed after each test.
+ */
+export function useHarness(): typeof harness {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    await current?.dispose();
+    current = undefined;
+  });
+  return async (...args) => {
+    await current?.dispose();
+    current = await harness(...args);
+    return current;
   };
 }
 
