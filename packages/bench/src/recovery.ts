@@ -1,0 +1,119 @@
+import { createEngine, decodeEvent, type SessionHandle } from "@cloudsession/engine";
+import { replay } from "@cloudsession/machine";
+import { startSimulator } from "@cloudsession/simulator";
+import { openPostgresStore, type EventStore } from "@cloudsession/store";
+import { approveAll, CopilotClient, RuntimeConnection } from "@github/copilot-sdk";
+import pg from "pg";
+import { postgresUrl } from "./durableAppends.js";
+import { absoluteFigure, tick, type Benchmark, type BenchmarkResult } from "./report.js";
+import { countStates } from "./manySessions.js";
+import { closeWithin, waitAtMost, waitUntil } from "./readyWait.js";
+
+/**
+ * Benchmark 6a: recovery of N open sessions after a restart, on PostgreSQL. Setup: an engine
+ * creates N sessions through the simulator until all are ready, then detaches (`close()`): N open
+ * logs in the store, N live sessions in the simulator. Measured, in a fresh engine on a fresh store
+ * connection: `engine.recover()` until it resolves (read every open log, rebuild each actor,
+ * `resumeSession` without `cloud`, record `session.resumed`, settle from history). Reported next
+ * to it: the store-only part (list + read + decode + replay every log, sequentially as recover
+ * does) and, as the baseline, a bare SDK client resuming the same N sessions concurrently.
+ */
+export const recovery: Benchmark = {
+  name: "recovery",
+  title: "6a. recovery of 10,000 open sessions after a restart (PostgreSQL)",
+  async run({ quick, log }): Promise<BenchmarkResult> {
+    const count = quick ? 20 : 10_000;
+    const schema = `bench_recovery_${Date.now().toString(36)}`;
+    const sim = await startSimulator({ seed: 6, timeScale: 0.01, defaults: { noise: false } });
+    const admin = new pg.Pool({ connectionString: postgresUrl, max: 1 });
+    try {
+      const setupStarted = performance.now();
+      const sessionIds = await createOpenSessions(sim.url, schema, count, quick);
+      const setupMs = performance.now() - setupStarted;
+
+      const bareMs = await bareResume(sim.url, sessionIds);
+
+      const loadStore = await openPostgresStore({ connectionString: postgresUrl, schema });
+      const loadMs = await loadFromStore(loadStore, count).finally(() => loadStore.close());
+
+      const store = await openPostgresStore({ connectionString: postgresUrl, schema });
+      const engine = createEngine({ runtimeUrl: sim.url, store, maxConcurrent: count, heartbeatMs: 0 });
+      let recoverMs: number;
+      let recovered: SessionHandle[];
+      let readyAfter: number;
+      try {
+        const started = performance.now();
+        recovered = await engine.recover();
+        recoverMs = performance.now() - started;
+        readyAfter = recovered.filter((handle) => handle.state === "ready" && handle.snapshot().context.resumes === 1).length;
+        if (recovered.length !== count) throw new Error(`recovery: ${recovered.length} of ${count} recovered`);
+        if (readyAfter < count) log(`only ${readyAfter} of ${count} ready with one resume after recover() (${countStates(recovered)})`);
+      } finally {
+        await closeWithin(() => engine.close(), 10_000);
+        await store.close();
+      }
+      log(`setup ${setupMs.toFixed(0)} ms; store-only load ${loadMs.toFixed(0)} ms; recover() ${recoverMs.toFixed(0)} ms; bare resume ${bareMs.toFixed(0)} ms`);
+      return {
+        name: "recovery",
+        quick,
+        figures: [
+          absoluteFigure({ metric: `engine.recover() of ${count} open sessions (PostgreSQL)`, unit: "ms", subject: recoverMs, baseline: bareMs, baselineLabel: "bare SDK resume", target: { atMost: 5_000 } }),
+          absoluteFigure({ metric: "sessions ready after recover()", unit: "", subject: readyAfter, baseline: null, baselineLabel: "", target: { atLeast: count } }),
+          absoluteFigure({ metric: `store only: read+decode+replay ${count} logs`, unit: "ms", subject: loadMs, baseline: null, baselineLabel: "", target: null }),
+        ],
+        details: { sessions: count, store: "PostgreSQL", schema, setupMs, readyAfterRecover: readyAfter, recoverMs, loadFromStoreMs: loadMs, bareResumeMs: bareMs },
+      };
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+      await admin.end();
+      await sim.close();
+    }
+  },
+};
+
+/** Starts `count` sessions until all are ready, then detaches: the logs stay open. Returns SDK session ids. */
+async function createOpenSessions(url: string, schema: string, count: number, quick: boolean): Promise<string[]> {
+  const store = await openPostgresStore({ connectionString: postgresUrl, schema });
+  const engine = createEngine({ runtimeUrl: url, store, maxConcurrent: count, heartbeatMs: 0 });
+  try {
+    const handles = Array.from({ length: count }, (_, i) => engine.start({ repository: { owner: "bench", name: `recover-${i % 100}` } }));
+    // Reserved is enough: an open log is what recovery reads; a lost agent start is settled from history on resume.
+    await waitUntil(() => handles.every((handle) => handle.state === "ready" || handle.state === "awaiting-agent"), `${count} sessions reserved`, 600_000, () => countStates(handles));
+    await waitAtMost(() => handles.every((handle) => handle.state === "ready"), `${count} sessions ready`, quick ? 5_000 : 30_000, () => countStates(handles));
+    await engine.settled();
+    return handles.map((handle) => handle.sessionId ?? "");
+  } finally {
+    // Detach: the SDK client's stop() ends sessions one request at a time; the logs are already durable.
+    if (!(await closeWithin(() => engine.close(), 10_000))) console.error(`  recovery: engine.close() of the setup engine still running after 10 s; going on`);
+    await store.close();
+  }
+}
+
+async function bareResume(url: string, sessionIds: readonly string[]): Promise<number> {
+  const client = new CopilotClient({ connection: RuntimeConnection.forUri(url) });
+  try {
+    const started = performance.now();
+    await client.start();
+    const sessions = await Promise.all(sessionIds.map((id) => client.resumeSession(id, { streaming: true, onPermissionRequest: approveAll })));
+    const ms = performance.now() - started;
+    await Promise.all(sessions.map((session) => session.disconnect().catch(() => undefined)));
+    await tick(20);
+    return ms;
+  } finally {
+    await client.forceStop().catch(() => undefined);
+  }
+}
+
+async function loadFromStore(store: EventStore, count: number): Promise<number> {
+  const started = performance.now();
+  const open = await store.listStreams({ status: "open" });
+  let ready = 0;
+  for (const summary of open) {
+    const stream = await store.readStream(summary.streamId);
+    const snapshot = replay(stream.events.map((row) => decodeEvent(row, row)));
+    if (snapshot.status === "active") ready++;
+  }
+  const ms = performance.now() - started;
+  if (ready !== count) throw new Error(`recovery: ${ready} of ${count} logs replayed to an open session`);
+  return ms;
+}

@@ -1,0 +1,42 @@
+import { Socket } from "node:net";
+
+/** A JSON-RPC frame body seen leaving a socket in this process, with the time it was written. */
+export interface TappedFrame {
+  readonly at: number;
+  readonly body: string;
+}
+
+type Write = (this: Socket, chunk: unknown, ...rest: unknown[]) => boolean;
+
+/**
+ * Records, with `performance.now()`, every socket write in this process whose bytes contain one of
+ * `markers` (e.g. `"session.send"`): the moment a frame goes on the wire. Client and simulator share
+ * the process, so both directions are seen. `stop()` restores `Socket.prototype.write`.
+ */
+export function tapWire(markers: readonly string[], onFrame: (frame: TappedFrame) => void): { stop(): void } {
+  const prototype = Socket.prototype as unknown as { write: Write };
+  const original = prototype.write;
+  const needles = markers.map((marker) => Buffer.from(marker));
+  prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]): boolean {
+    const at = performance.now();
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : undefined;
+    if (bytes !== undefined && needles.some((needle) => bytes.includes(needle))) onFrame({ at, body: bytes.toString("utf8") });
+    return original.call(this, chunk, ...rest);
+  };
+  return {
+    stop() {
+      prototype.write = original;
+    },
+  };
+}
+
+/** The `sessionId` a JSON-RPC frame is about (params.sessionId), if it parses. */
+export function sessionIdOf(body: string): string | undefined {
+  try {
+    const message = JSON.parse(body) as { params?: { sessionId?: unknown } };
+    const id = message.params?.sessionId;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
