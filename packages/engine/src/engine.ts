@@ -148,7 +148,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
       beating = true;
       try {
         const live = [...runners.values()].filter((runner) => runner.sessionId !== null && runner.snapshot().status === "active");
-        const health = live.length === 0 ? "ok" : await runtime.health(Math.max(1_000, 2 * periodMs));
+        // Events flowing prove the connection alive; a ping queued behind thousands of requests
+        // would only measure the load, so ping a quiet connection only.
+        const quiet = clock.now() - runtime.lastActivity >= periodMs;
+        const health = live.length === 0 || !quiet ? "ok" : await runtime.health(Math.max(5_000, 2 * periodMs));
         slowAnswers = health === "timeout" ? slowAnswers + 1 : 0;
         // A refused ping means the connection is gone; one slow answer may be a busy event loop.
         if (health === "failed" || slowAnswers >= 2) {
@@ -229,17 +232,18 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async recover() {
       assertOpen();
       const open = await store.listStreams({ status: "open" });
-      const recovered: SessionRunner[] = [];
-      for (const summary of open) {
-        if (summary.firstEventType !== "session.requested" || runners.has(summary.streamId)) continue;
+      const candidates = open.filter((summary) => summary.firstEventType === "session.requested" && !runners.has(summary.streamId));
+      const loaded = await mapWithConcurrency(candidates, RECOVERY_READ_CONCURRENCY, async (summary) => {
         try {
-          const runner = track(await load(summary.streamId));
-          recovered.push(runner);
+          return await load(summary.streamId);
         } catch (error) {
           // One unreadable log stops its own session, not the recovery of the others.
           env.onBackgroundError(error, summary.streamId);
+          return undefined;
         }
-      }
+      });
+      // Tracked in the store's order (oldest first), so the concurrency line stays first come, first served.
+      const recovered = loaded.filter((runner): runner is SessionRunner => runner !== undefined).map(track);
       await Promise.all(recovered.map((runner) => runner.attach()));
       return recovered;
     },
@@ -273,6 +277,23 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
   };
   return engine;
+}
+
+/** Logs read at once during recovery: enough to hide the store's round trips, few enough for a pool. */
+const RECOVERY_READ_CONCURRENCY = 16;
+
+/** `Promise.all` over `items` with at most `limit` calls in flight; results keep the input order. */
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 function sessionRequest(repository: Repository, settings: SessionSettings, local: StartOptions["local"], at: number): SessionRequested {

@@ -27,6 +27,7 @@ export class RuntimeConnectionManager {
   private starting: Promise<CopilotClient> | undefined;
   private generation = 0;
   private stopped = false;
+  private lastActivityAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly target: RuntimeTarget,
@@ -57,6 +58,16 @@ export class RuntimeConnectionManager {
     if (!old || !this.canReconnect) return;
     this.current = undefined;
     await old.forceStop().catch(() => undefined);
+  }
+
+  /** Something arrived over the connection at `at`: no need to ping it for a while. */
+  noteActivity(at: number): void {
+    this.lastActivityAt = at;
+  }
+
+  /** When the connection last showed it was alive (an event arrived). */
+  get lastActivity(): number {
+    return this.lastActivityAt;
   }
 
   /**

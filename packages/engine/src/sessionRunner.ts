@@ -301,6 +301,12 @@ export class SessionRunner implements SessionHandle {
     return next;
   }
 
+  /** Every SDK event enters here: it is also proof that the connection is alive. */
+  private receive(event: RawSessionEvent): void {
+    this.env.runtime.noteActivity(this.env.clock.now());
+    this.sdkEvents.next(event);
+  }
+
   private noteRecorded(event: SessionLogEvent): void {
     if (event.type === "assistant.message") this.knownAssistantMessages.add(event.messageId);
   }
@@ -357,7 +363,7 @@ export class SessionRunner implements SessionHandle {
           ...this.target(),
           onPermissionRequest: this.env.onPermissionRequest,
           // Attached before the first event is dispatched; buffered until we know the session.
-          onEvent: (event) => (session ? this.sdkEvents.next(event) : early.push(event)),
+          onEvent: (event) => (session ? this.receive(event) : early.push(event)),
         });
       } catch (error) {
         if (this.isStopped() || !this.isAttempt(attempt)) return;
@@ -373,7 +379,7 @@ export class SessionRunner implements SessionHandle {
       }
       this.useSdkSession(session);
       await this.commit([{ type: "reservation.succeeded", sessionId: session.sessionId, at: this.env.clock.now() }]);
-      for (const event of early) this.sdkEvents.next(event);
+      for (const event of early) this.receive(event);
       // An early session.start (before the SDK registered the session) was dropped by the client:
       // recover it, and anything else missed, from the stored history.
       await this.catchUpFromHistory(session);
@@ -400,7 +406,20 @@ export class SessionRunner implements SessionHandle {
   }
 
   private async catchUpFromHistory(session: CopilotSession): Promise<void> {
-    const history = await session.getEvents().catch(() => []);
+    // A lost read here would lose an early start for good (the session would time out waiting
+    // for an agent that is there), so a failed read is retried before giving up.
+    let history: readonly RawSessionEvent[] | undefined;
+    for (let attempt = 1; history === undefined; attempt++) {
+      try {
+        history = await session.getEvents();
+      } catch (error) {
+        if (attempt >= 3 || this.isStopped()) {
+          this.env.onBackgroundError(error, this.id);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt).unref());
+      }
+    }
     const snapshot = this.actor.getSnapshot();
     if (lifecycleState(snapshot) !== "awaiting-agent" && snapshot.context.remoteUrl !== null) return;
     for (const event of history) {
@@ -461,7 +480,7 @@ export class SessionRunner implements SessionHandle {
       const session = await client.resumeSession(sessionId, {
         streaming: true,
         onPermissionRequest: this.env.onPermissionRequest,
-        onEvent: (event) => this.sdkEvents.next(event),
+        onEvent: (event) => this.receive(event),
       });
       this.env.probe?.("after:resumeSession", this.id);
       this.useSdkSession(session);

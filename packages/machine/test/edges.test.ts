@@ -202,3 +202,30 @@ describe("final states absorb, also through the pure transition()", () => {
     }
   });
 });
+
+describe("replay skips superseded signs of life", () => {
+  test("a run of deltas and progress events folds to the same snapshot as sending each", async () => {
+    const { createActor } = await import("xstate");
+    const { replay: fold, resolveSettings: settingsOf, sessionMachine: machine } = await import("../src/index.js");
+    const settings = settingsOf({ turnStallTimeoutMs: 1_000 });
+    const repository = { owner: "o", name: "r" };
+    const log = [
+      { type: "session.requested", repository, settings, at: 0 },
+      { type: "reservation.succeeded", sessionId: "s", at: 1 },
+      { type: "agent.started", producer: "copilot-agent", at: 2 },
+      { type: "prompt.submitted", promptId: "p", text: "t", at: 3 },
+      { type: "prompt.dispatching", promptId: "p", at: 4 },
+      ...Array.from({ length: 50 }, (_, i) => ({ type: "assistant.delta", messageId: "m", text: "x", at: 10 + i }) as const),
+      { type: "turn.progressed", at: 70 },
+      { type: "assistant.message", messageId: "m", text: "x".repeat(50), at: 71 },
+      ...Array.from({ length: 5 }, (_, i) => ({ type: "turn.progressed", at: 80 + i }) as const),
+    ] as const;
+    const actor = createActor(machine, { input: { repository, settings, requestedAt: 0 } }).start();
+    for (const event of log.slice(1)) if (event.type !== "session.requested") actor.send(event);
+    const live = actor.getSnapshot();
+    const replayed = fold(log);
+    expect(replayed.context).toEqual(live.context);
+    expect(replayed.value).toEqual(live.value);
+    expect(replayed.context.deadlines["turn-stall"]).toBe(84 + 1_000);
+  });
+});
