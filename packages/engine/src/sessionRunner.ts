@@ -485,9 +485,12 @@ export class SessionRunner implements SessionHandle {
       this.env.probe?.("after:resumeSession", this.id);
       this.useSdkSession(session);
       await this.commit([{ type: "session.resumed", at: this.env.clock.now() }]);
-      const history = await session.getEvents();
-      const settlement = settleFromHistory(this.actor.getSnapshot(), history, this.knownAssistantMessages, this.env.clock.now());
-      await this.commit(settlement);
+      // History can only add something while waiting for the agent, without the URL, or mid-turn.
+      if (needsHistory(this.actor.getSnapshot())) {
+        const history = await session.getEvents();
+        const settlement = settleFromHistory(this.actor.getSnapshot(), history, this.knownAssistantMessages, this.env.clock.now());
+        await this.commit(settlement);
+      }
       this.reattachFailures = 0;
     } catch (error) {
       if (!this.isStopped()) await this.retryReattachLater(error);
@@ -585,6 +588,11 @@ export class SessionRunner implements SessionHandle {
   private assertActive(): void {
     if (this.actor.getSnapshot().status !== "active") throw new EngineError("SESSION_ENDED", `session ${this.id} has ended (${this.state})`);
   }
+}
+
+function needsHistory(snapshot: SessionSnapshot): boolean {
+  const state = lifecycleState(snapshot);
+  return state === "awaiting-agent" || state === "streaming" || snapshot.context.remoteUrl === null;
 }
 
 function streamMetadataOf(request: SessionRequested, metadata: JsonObject | undefined): JsonObject {
