@@ -12,7 +12,10 @@ const service = await startService({
   host: config.host,
   port: config.port,
   store: config.store,
-  engine: config.runtimeUrl === undefined ? { clientOptions: {} } : { runtimeUrl: config.runtimeUrl, ...(config.connectionToken === undefined ? {} : { connectionToken: config.connectionToken }) },
+  engine: {
+    ...(config.runtimeUrl === undefined ? { clientOptions: {} } : { runtimeUrl: config.runtimeUrl, ...(config.connectionToken === undefined ? {} : { connectionToken: config.connectionToken }) }),
+    ...(config.instanceId === undefined ? {} : { cluster: { instanceId: config.instanceId } }),
+  },
 });
 process.stdout.write(`listening on ${service.url}\n`);
 

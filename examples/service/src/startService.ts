@@ -89,6 +89,7 @@ function classify(error: FastifyError | HttpError | Error): [number, string] {
       case "SESSION_NOT_FOUND":
         return [404, error.code];
       case "SESSION_ENDED":
+      case "SESSION_OWNED_ELSEWHERE":
         return [409, error.code];
       case "ENGINE_CLOSED":
         return [503, error.code];

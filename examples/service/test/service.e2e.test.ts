@@ -44,6 +44,12 @@ describe("the session API", () => {
     expect(service.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
+  test("cluster mode is configured by CLOUDSESSION_INSTANCE_ID, and only on PostgreSQL", () => {
+    expect(readConfig({}).instanceId).toBeUndefined();
+    expect(readConfig({ DATABASE_URL: "postgres://127.0.0.1/app", CLOUDSESSION_INSTANCE_ID: "web-1" }).instanceId).toBe("web-1");
+    expect(() => readConfig({ CLOUDSESSION_INSTANCE_ID: "web-1" })).toThrow(/needs DATABASE_URL/);
+  });
+
   test("POST /sessions answers 202 with the id; GET shows state, Mission Control URL and each prompt's delivery", async () => {
     const started = await request("POST", `${service.url}/sessions`, { repository: { owner: "octo", name: "demo" }, prompts: ["Summarise the README"] });
     expect(started.status).toBe(202);

@@ -1,4 +1,5 @@
 import { adapterThroughput } from "./adapterThroughput.js";
+import { clusterScaling } from "./clusterScaling.js";
 import { dispatchLatency } from "./dispatchLatency.js";
 import { durableAppends } from "./durableAppends.js";
 import { endToEnd } from "./endToEnd.js";
@@ -8,7 +9,7 @@ import { replayThroughput } from "./replayThroughput.js";
 import { formatTable, writeResult, type Benchmark, type BenchmarkResult } from "./report.js";
 
 /** Every benchmark, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [adapterThroughput, dispatchLatency, endToEnd, replayThroughput, durableAppends, manySessions, recovery];
+export const benchmarks: readonly Benchmark[] = [adapterThroughput, dispatchLatency, endToEnd, replayThroughput, durableAppends, manySessions, recovery, clusterScaling];
 
 export interface RunOptions {
   readonly quick: boolean;

@@ -6,7 +6,10 @@ import type { InspectionEvent } from "xstate";
 import { systemClock, type Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
 import { decodeEvent } from "./eventCodec.js";
+import { mapInOrder } from "./mapInOrder.js";
 import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
+import { ClusterMember, type ClusterSettings } from "./cluster/clusterMember.js";
+import { ClusterSessionHandle } from "./cluster/clusterSessionHandle.js";
 import { SessionRunner, type ProbePoint, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
 import { Slots } from "./slots.js";
 import { observeSession } from "./telemetry.js";
@@ -54,6 +57,32 @@ export interface EngineOptions {
   readonly inspect?: (event: InspectionEvent) => void;
   /** Fault injection for crash tests: called at each labelled point of the write-ahead protocol. */
   readonly probe?: (point: ProbePoint, sessionKey: string) => void;
+  /**
+   * Run as one of several instances sharing the store (PostgreSQL): each session is owned through a
+   * lease, free and orphaned sessions are picked up automatically, and commands for sessions owned
+   * elsewhere travel through the store. Needs a store with `coordination`.
+   */
+  readonly cluster?: ClusterOptions;
+}
+
+/** Options of {@link EngineOptions.cluster}. */
+export interface ClusterOptions {
+  /** This instance's name in leases; unique among running instances. Default: a random UUID. */
+  readonly instanceId?: string;
+  /** Lease time to live in ms: a stopped instance's sessions are taken over within it. Default 15,000. */
+  readonly leaseTtlMs?: number;
+  /** How often to look for free sessions and commands when no notification came, in ms. Default 1,000. */
+  readonly pollMs?: number;
+  /** Told when this instance takes, loses or gives up a session. */
+  readonly onOwnershipChange?: (change: OwnershipChange) => void;
+}
+
+/** A change of a session's owner, as seen by this instance. */
+export interface OwnershipChange {
+  readonly sessionId: string;
+  /** `acquired`: started or picked up here; `lost`: the lease lapsed or was taken (writes refused); `released`: given up on close. */
+  readonly kind: "acquired" | "lost" | "released";
+  readonly instanceId: string;
 }
 
 export interface StartOptions {
@@ -114,8 +143,15 @@ export function createEngine(options: EngineOptions = {}): Engine {
   });
   const maxConcurrent = options.maxConcurrent ?? 64;
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new EngineError("INVALID_ARGUMENT", "maxConcurrent must be a positive integer");
+  /** The runners acting (or, in cluster mode, following) here. */
   const runners = new Map<string, SessionRunner>();
+  /** What users hold: the runner itself, or in cluster mode a handle that survives changes of owner. */
+  const handles = new Map<string, SessionHandle>();
   let closed = false;
+  const onBackgroundError = options.onError ?? ((error: unknown, key: string) => console.error(`cloudsession: session ${key}:`, error));
+  /** Cluster mode: sessions being picked up here right now (a `resume` of one waits for it). */
+  const adoptions = new Map<string, Promise<void>>();
+  const member = options.cluster === undefined ? undefined : joinCluster(options.cluster);
 
   const env: RunnerEnvironment = {
     store,
@@ -126,9 +162,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     slots: new Slots(maxConcurrent),
     persistDeltas: options.persistDeltas ?? false,
     onPermissionRequest: options.onPermissionRequest ?? approveAll,
-    onBackgroundError: options.onError ?? ((error, key) => console.error(`cloudsession: session ${key}:`, error)),
+    onBackgroundError,
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     probe: options.probe,
+    ...(member === undefined ? {} : { ownership: member }),
   };
   const identity: JsonObject = {
     ...(options.integrationId === undefined ? {} : { integrationId: options.integrationId }),
@@ -177,19 +214,126 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (closed) throw new EngineError("ENGINE_CLOSED", "the engine is closed");
   }
 
-  function track(runner: SessionRunner): SessionRunner {
+  function track(runner: SessionRunner): SessionHandle {
     runners.set(runner.id, runner);
-    observeSession(runner); // OpenTelemetry through the public handle; a no-op unless the host set it up
-    void runner.outcome.then(() => runners.delete(runner.id));
-    return runner;
+    const handle = member === undefined ? runner : new ClusterSessionHandle(runner);
+    handles.set(runner.id, handle);
+    observeSession(handle); // OpenTelemetry through the public handle; a no-op unless the host set it up
+    void handle.outcome.then(() => {
+      handles.delete(runner.id);
+      runners.delete(runner.id);
+    });
+    whenDone(runner);
+    return handle;
   }
 
-  async function load(id: string): Promise<SessionRunner> {
+  /** Cluster mode: an owner that finishes gives its lease back. */
+  function whenDone(runner: SessionRunner): void {
+    if (member === undefined) return;
+    void runner.outcome.then(() => {
+      if (!runner.isFollower) void member.release([runner.id]).catch((error: unknown) => onBackgroundError(error, runner.id));
+    });
+  }
+
+  /** Cluster mode: `runner` now stands for its session here, after `previous` (if any). */
+  function replaceRunner(runner: SessionRunner, log: readonly SessionLogEvent[]): SessionHandle {
+    const handle = handles.get(runner.id);
+    const previous = runners.get(runner.id);
+    if (!(handle instanceof ClusterSessionHandle) || previous === undefined) return track(runner);
+    runners.set(runner.id, runner);
+    handle.switchTo(runner, log.slice(previous.appliedVersion));
+    whenDone(runner);
+    return handle;
+  }
+
+  function joinCluster(cluster: NonNullable<EngineOptions["cluster"]>): ClusterMember {
+    const coordination = store.coordination;
+    if (coordination === undefined) throw new EngineError("INVALID_ARGUMENT", "cluster mode needs a store with coordination (the PostgreSQL, PGlite and in-memory stores have it)");
+    const settings = clusterSettings(cluster);
+    const notify = cluster.onOwnershipChange;
+    return new ClusterMember(coordination, settings, clock, {
+      capacity: maxConcurrent,
+      async adopt(lease) {
+        const adoption = (async () => {
+          const previous = runners.get(lease.streamId);
+          // Our own lapsed lease taken back: the old runner must not act beside the new one.
+          if (previous && !previous.isFollower) await previous.detach();
+          const { runner, log } = await load(lease.streamId);
+          runner.actUnder(lease);
+          replaceRunner(runner, log);
+          await runner.attach();
+        })();
+        adoptions.set(lease.streamId, adoption);
+        try {
+          await adoption;
+        } finally {
+          adoptions.delete(lease.streamId);
+        }
+      },
+      lose(sessionId) {
+        const runner = runners.get(sessionId);
+        if (runner === undefined || runner.isFollower) return;
+        void (async () => {
+          await runner.detach();
+          const { log, version } = await readLog(sessionId);
+          if (runners.get(sessionId) === runner) replaceRunner(SessionRunner.follower(env, sessionId, log, version), log);
+        })().catch((error: unknown) => onBackgroundError(error, sessionId));
+      },
+      async apply(sessionId, command) {
+        const runner = runners.get(sessionId);
+        return runner !== undefined && !runner.isFollower && (await runner.applyCommand(command));
+      },
+      async refreshFollowers() {
+        const followers = [...runners.values()].filter((runner) => runner.isFollower && runner.snapshot().status === "active");
+        await mapWithConcurrency(followers, RECOVERY_READ_CONCURRENCY, async (runner) => {
+          const stream = await store.readStream(runner.id, { fromVersion: runner.appliedVersion + 1 });
+          if (stream.events.length > 0 && runners.get(runner.id) === runner) runner.applyLogged(stream.events.map((row) => decodeEvent(row, row)), stream.version);
+        });
+      },
+      onError: onBackgroundError,
+      onOwnershipChange(sessionId, kind) {
+        notify?.({ sessionId, kind, instanceId: settings.instanceId });
+      },
+    });
+  }
+
+  async function readLog(id: string): Promise<{ log: SessionLogEvent[]; version: number }> {
     const stream = await store.readStream(id);
     if (!stream.exists) throw new EngineError("SESSION_NOT_FOUND", `no session ${id} in the store`);
-    const log = stream.events.map((row) => decodeEvent(row, row));
-    return SessionRunner.restore(env, id, log, stream.version);
+    return { log: stream.events.map((row) => decodeEvent(row, row)), version: stream.version };
   }
+
+  async function load(id: string): Promise<{ runner: SessionRunner; log: SessionLogEvent[] }> {
+    const { log, version } = await readLog(id);
+    return { runner: SessionRunner.restore(env, id, log, version), log };
+  }
+
+  /** Cluster mode: own the session when it is free, follow it (and forward commands) when it is not. */
+  async function resumeInCluster(cluster: ClusterMember, id: string): Promise<SessionHandle> {
+    const adoption = adoptions.get(id);
+    if (adoption !== undefined) {
+      await adoption.catch(() => undefined);
+      const handle = handles.get(id);
+      if (handle !== undefined) return handle;
+    }
+    const lease = await cluster.acquire(id);
+    if (lease === null) {
+      const { log, version } = await readLog(id);
+      return track(SessionRunner.follower(env, id, log, version));
+    }
+    try {
+      const { runner } = await load(id);
+      runner.actUnder(lease);
+      const handle = track(runner);
+      await runner.attach();
+      return handle;
+    } catch (error) {
+      await cluster.release([id]).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  member?.start();
 
   const engine: Engine = {
     start(request) {
@@ -206,50 +350,77 @@ export function createEngine(options: EngineOptions = {}): Engine {
         retry: { ...options.retry, ...request.settings?.retry },
       });
       const id = newId("session");
+      // Cluster mode: the new session is owned here; its lease is taken before its first append.
+      let runner: SessionRunner | undefined;
+      const gate = member?.acquire(id).then((lease) => {
+        if (lease === null) throw new EngineError("SESSION_OWNED_ELSEWHERE", `session ${id} is already leased by another instance`);
+        runner?.actUnder(lease);
+      });
       // The runner exists synchronously so the handle is usable at once; its first commit is queued.
-      const runner = track(SessionRunner.begin(env, id, sessionRequest(check.repository, settings, request.local, clock.now()), prompts, identity));
+      runner = SessionRunner.begin(env, id, sessionRequest(check.repository, settings, request.local, clock.now()), prompts, identity, gate);
+      const handle = track(runner);
       if (request.signal) {
         const signal = request.signal;
-        const abort = () => void runner.close("aborted by signal");
+        const abort = () => void handle.close("aborted by signal");
         if (signal.aborted) abort();
         else {
           signal.addEventListener("abort", abort, { once: true });
-          void runner.outcome.then(() => signal.removeEventListener("abort", abort));
+          void handle.outcome.then(() => signal.removeEventListener("abort", abort));
         }
       }
-      return runner;
+      return handle;
     },
 
     async resume(id) {
       assertOpen();
-      const existing = runners.get(id);
+      const existing = handles.get(id);
       if (existing) return existing;
-      const runner = track(await load(id));
+      if (member !== undefined) return resumeInCluster(member, id);
+      const { runner } = await load(id);
+      const handle = track(runner);
       await runner.attach();
-      return runner;
+      return handle;
     },
 
     async recover() {
       assertOpen();
+      if (member !== undefined) {
+        // Cluster mode picks sessions up by itself; this runs one round now.
+        const leases = await member.pickUp();
+        return leases.map((lease) => handles.get(lease.streamId)).filter((handle): handle is SessionHandle => handle !== undefined);
+      }
       const open = await store.listStreams({ status: "open" });
       const candidates = open.filter((summary) => summary.firstEventType === "session.requested" && !runners.has(summary.streamId));
-      const loaded = await mapWithConcurrency(candidates, RECOVERY_READ_CONCURRENCY, async (summary) => {
-        try {
-          return await load(summary.streamId);
-        } catch (error) {
-          // One unreadable log stops its own session, not the recovery of the others.
-          env.onBackgroundError(error, summary.streamId);
-          return undefined;
-        }
-      });
-      // Tracked in the store's order (oldest first), so the concurrency line stays first come, first served.
-      const recovered = loaded.filter((runner): runner is SessionRunner => runner !== undefined).map(track);
-      await Promise.all(recovered.map((runner) => runner.attach()));
-      return recovered;
+      const recoveredHandles: SessionHandle[] = [];
+      const attaching: Promise<void>[] = [];
+      // Each session is attached as soon as its log and every earlier one are in: reading overlaps
+      // re-attaching, and sessions are tracked and line up for a slot in the store's order (oldest
+      // first), so the concurrency line stays first come, first served.
+      await mapInOrder(
+        candidates,
+        RECOVERY_READ_CONCURRENCY,
+        async (summary) => {
+          try {
+            return (await load(summary.streamId)).runner;
+          } catch (error) {
+            // One unreadable log stops its own session, not the recovery of the others.
+            env.onBackgroundError(error, summary.streamId);
+            return undefined;
+          }
+        },
+        (runner) => {
+          // Resumed by hand while its log was read, or the engine closed meanwhile: not ours to start.
+          if (runner === undefined || isClosed() || runners.has(runner.id)) return;
+          recoveredHandles.push(track(runner));
+          attaching.push(runner.attach());
+        },
+      );
+      await Promise.all(attaching);
+      return recoveredHandles;
     },
 
     get(id) {
-      return runners.get(id);
+      return handles.get(id);
     },
 
     async history(id) {
@@ -259,7 +430,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     },
 
     get sessions() {
-      return [...runners.values()];
+      return [...handles.values()];
     },
 
     async settled() {
@@ -269,10 +440,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
     async close(closeOptions = {}) {
       if (closed) return;
       const all = [...runners.values()];
-      if (closeOptions.sessions === "close") await Promise.all(all.map((runner) => runner.close("engine closed")));
+      const owned = all.filter((runner) => !runner.isFollower);
+      if (closeOptions.sessions === "close") await Promise.all(owned.map((runner) => runner.close("engine closed")));
       closed = true;
       heartbeat.stop();
+      await member?.halt();
       await Promise.all(all.map((runner) => runner.detach()));
+      // Leases go back only after the last append: other instances take over at once.
+      await member?.leave();
       await runtime.stop();
     },
   };
@@ -312,4 +487,17 @@ function runtimeTarget(options: EngineOptions): RuntimeTarget {
     return options.connectionToken === undefined ? { kind: "uri", url: options.runtimeUrl } : { kind: "uri", url: options.runtimeUrl, connectionToken: options.connectionToken };
   }
   return { kind: "spawn", options: options.clientOptions ?? {} };
+}
+
+const DEFAULT_LEASE_TTL_MS = 15_000;
+const DEFAULT_POLL_MS = 1_000;
+
+function clusterSettings(cluster: NonNullable<EngineOptions["cluster"]>): ClusterSettings {
+  const leaseTtlMs = cluster.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+  const pollMs = cluster.pollMs ?? DEFAULT_POLL_MS;
+  const instanceId = cluster.instanceId ?? randomUUID();
+  if (!Number.isInteger(leaseTtlMs) || leaseTtlMs < 500) throw new EngineError("INVALID_ARGUMENT", "cluster.leaseTtlMs must be an integer of at least 500 ms");
+  if (!Number.isInteger(pollMs) || pollMs < 10) throw new EngineError("INVALID_ARGUMENT", "cluster.pollMs must be an integer of at least 10 ms");
+  if (typeof instanceId !== "string" || instanceId.trim() === "") throw new EngineError("INVALID_ARGUMENT", "cluster.instanceId must be a non-empty string");
+  return { instanceId, leaseTtlMs, pollMs };
 }

@@ -5,7 +5,9 @@ export type EngineErrorCode =
   | "SESSION_ENDED"
   | "SESSION_NOT_FOUND"
   | "ENGINE_CLOSED"
-  | "CORRUPTED_LOG";
+  | "CORRUPTED_LOG"
+  /** Cluster mode: another instance holds the session's lease. */
+  | "SESSION_OWNED_ELSEWHERE";
 
 /**
  * The engine's one error class. Expected outcomes (blocked, timed out, failed) are final states of

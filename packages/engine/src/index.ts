@@ -1,5 +1,5 @@
 export { createEngine } from "./engine.js";
-export type { CloseOptions, Engine, EngineOptions, StartOptions } from "./engine.js";
+export type { CloseOptions, ClusterOptions, Engine, EngineOptions, OwnershipChange, StartOptions } from "./engine.js";
 export type { ProbePoint, SessionHandle } from "./sessionRunner.js";
 export { EngineError, isEngineError } from "./engineError.js";
 export type { EngineErrorCode } from "./engineError.js";

@@ -1,9 +1,9 @@
 import {
+  createSessionActor,
   inputFromRequest,
   lifecycleState,
   nextDeadline,
   promptToDispatch,
-  sessionMachine,
   wantsAbort,
   wantsReservation,
   type DeadlineName,
@@ -12,14 +12,15 @@ import {
   type SessionEvent,
   type SessionLogEvent,
   type SessionOutcome,
+  type SessionActor,
   type SessionRequested,
   type SessionSnapshot,
 } from "@cloudsession/machine";
-import { assembleText, selectLifecycleState, selectRemoteUrl, snapshots, toMachineEvents, type RawSessionEvent, type TurnText } from "@cloudsession/rx";
-import type { EventStore, JsonObject, NewEvent } from "@cloudsession/store";
+import { assembleText, createMachineEventMapper, selectLifecycleState, selectRemoteUrl, snapshots, type RawSessionEvent, type TurnText } from "@cloudsession/rx";
+import { StoreError, isStoreError, type EventStore, type JsonObject, type Lease, type NewEvent } from "@cloudsession/store";
 import type { CopilotSession, PermissionHandler } from "@github/copilot-sdk";
 import { Subject, share, type Observable } from "rxjs";
-import { createActor, type Actor, type InspectionEvent } from "xstate";
+import type { InspectionEvent } from "xstate";
 import { classifyCreateError } from "./classifyCreateError.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
@@ -44,6 +45,30 @@ export interface RunnerEnvironment {
   readonly inspect?: (event: InspectionEvent) => void;
   /** Fault-injection seam: called synchronously at each labelled point of the write-ahead protocol. */
   readonly probe: ((point: ProbePoint, sessionKey: string) => void) | undefined;
+  /** Cluster mode: leases and commands (absent when this engine is the store's only writer). */
+  readonly ownership?: RunnerOwnership;
+}
+
+/** What an append carries to prove its writer still holds the session's lease. */
+export type Fence = Pick<Lease, "owner" | "token">;
+
+/** A request to the instance that owns a session, from a handle on another instance. */
+export type SessionCommand =
+  | { readonly type: "prompt.submit"; readonly promptId: string; readonly text: string }
+  | { readonly type: "turn.abort"; readonly promptId: string }
+  | { readonly type: "session.close"; readonly reason?: string };
+
+/** How a runner takes part in a cluster; see the engine's `cluster` option. */
+export interface RunnerOwnership {
+  /**
+   * False once this lease may have lapsed by the local clock, or was replaced: a side effect the
+   * store cannot fence (create, send, abort on the runtime) is then left to the next owner.
+   */
+  mayAct(sessionKey: string, token: number): boolean;
+  /** An append was refused with `LEASE_LOST`: the session has moved on without us. */
+  lost(sessionKey: string): void;
+  /** Hands a command to the owning instance (a follower's `send`, `close`, `abortTurn`). */
+  forward(sessionKey: string, command: SessionCommand): Promise<void>;
 }
 
 /**
@@ -107,13 +132,15 @@ type TimerKey = `${DeadlineName}@${number}`;
 export class SessionRunner implements SessionHandle {
   readonly id: string;
   readonly outcome: Promise<SessionOutcome>;
-  readonly state$: Observable<LifecycleState>;
-  readonly remoteUrl$: Observable<string>;
-  readonly text$: Observable<TurnText>;
   private readonly recorded = new Subject<SessionLogEvent>();
   private readonly textFeed = new Subject<SessionEvent>();
-  private readonly sdkEvents = new Subject<RawSessionEvent>();
-  private readonly actor: Actor<typeof sessionMachine>;
+  /** Raw SDK events to machine events (de-duplicated); a plain function, not a Subject and a pipe. */
+  private readonly toMachineEvent: (event: RawSessionEvent) => SessionEvent | undefined;
+  private readonly actor: SessionActor;
+  // The views are built on first use: most of thousands of idle sessions are never watched.
+  private stateView: Observable<LifecycleState> | undefined;
+  private remoteUrlView: Observable<string> | undefined;
+  private textView: Observable<TurnText> | undefined;
   private version: number;
   private chain: Promise<void> = Promise.resolve();
   private resolveOutcome!: (outcome: SessionOutcome) => void;
@@ -128,6 +155,10 @@ export class SessionRunner implements SessionHandle {
   private timer: { key: TimerKey; handle: unknown } | undefined;
   private lastProgressAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
+  /** A follower mirrors a session another instance owns: it reads the log and forwards commands. */
+  private following = false;
+  /** Cluster mode: the lease this runner acts under; every append carries it. */
+  private lease: Fence | undefined;
   /** Read through a method: `stopped` changes across awaits, which narrowing cannot see. */
   private isStopped(): boolean {
     return this.stopped;
@@ -145,13 +176,23 @@ export class SessionRunner implements SessionHandle {
   ) {
     this.id = id;
     this.version = version;
-    this.actor = createActor(sessionMachine, { input: inputFromRequest(request), ...(env.inspect === undefined ? {} : { inspect: env.inspect }) });
-    this.actor.start();
+    this.actor = createSessionActor(inputFromRequest(request), env.inspect === undefined ? {} : { inspect: env.inspect });
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
-    this.state$ = snapshots(this.actor).pipe(selectLifecycleState());
-    this.remoteUrl$ = snapshots(this.actor).pipe(selectRemoteUrl());
-    this.text$ = this.textFeed.pipe(assembleText(), share());
-    this.sdkEvents.pipe(toMachineEvents({ now: () => this.env.clock.now() })).subscribe((event) => this.onMachineEvent(event));
+    this.toMachineEvent = createMachineEventMapper({ now: () => env.clock.now() });
+  }
+
+  /** Lifecycle states as they change; completes at the final state. */
+  get state$(): Observable<LifecycleState> {
+    return (this.stateView ??= snapshots(this.actor).pipe(selectLifecycleState()));
+  }
+
+  get remoteUrl$(): Observable<string> {
+    return (this.remoteUrlView ??= snapshots(this.actor).pipe(selectRemoteUrl()));
+  }
+
+  /** The assistant's text per turn, live: one pipeline shared by every subscriber. */
+  get text$(): Observable<TurnText> {
+    return (this.textView ??= this.textFeed.pipe(assembleText(), share()));
   }
 
   get events$(): Observable<SessionLogEvent> {
@@ -162,8 +203,10 @@ export class SessionRunner implements SessionHandle {
    * A new session: usable at once; its request (and first prompts) are the first commit, and
    * everything else queues behind it.
    */
-  static begin(env: RunnerEnvironment, id: string, request: SessionRequested, prompts: readonly string[], metadata: JsonObject): SessionRunner {
+  static begin(env: RunnerEnvironment, id: string, request: SessionRequested, prompts: readonly string[], metadata: JsonObject, gate?: Promise<unknown>): SessionRunner {
     const runner = new SessionRunner(env, id, request, 0);
+    // Cluster mode: the session's lease is taken before its first append (which carries it).
+    if (gate !== undefined) runner.chain = gate.then(() => undefined);
     const submitted: SessionEvent[] = prompts.map((text) => ({ type: "prompt.submitted", promptId: env.newPromptId(), text, at: request.at }));
     void runner.commit(submitted, { leading: request, metadata, expectedVersion: "no_stream" });
     return runner;
@@ -174,9 +217,11 @@ export class SessionRunner implements SessionHandle {
     const [request, ...rest] = log;
     if (request?.type !== "session.requested") throw new EngineError("CORRUPTED_LOG", `session ${id}: the log does not start with session.requested`);
     const runner = new SessionRunner(env, id, request, version);
-    for (const event of rest) {
+    for (const [index, event] of rest.entries()) {
       if (event.type === "session.requested") throw new EngineError("CORRUPTED_LOG", `session ${id}: a second session.requested`);
       if (runner.actor.getSnapshot().status !== "active") break;
+      // As in `replay`: in a run of signs of life only the last can change the snapshot (the stall deadline).
+      if (isSignOfLife(event) && isSignOfLife(rest[index + 1])) continue;
       runner.actor.send(event);
       runner.noteRecorded(event);
     }
@@ -203,23 +248,51 @@ export class SessionRunner implements SessionHandle {
     if (typeof text !== "string" || text.trim() === "") throw new EngineError("INVALID_ARGUMENT", "a prompt must be a non-empty string");
     this.assertActive();
     const promptId = this.env.newPromptId();
-    void this.commit([{ type: "prompt.submitted", promptId, text, at: this.env.clock.now() }]);
+    if (this.following) void this.forward({ type: "prompt.submit", promptId, text });
+    else void this.commit([{ type: "prompt.submitted", promptId, text, at: this.env.clock.now() }]);
     return promptId;
+  }
+
+  /**
+   * Submits a prompt under a known id, at most once: skipped when the log already has it. For a
+   * prompt that must survive a change of owner (cluster mode); `send` mints a fresh id instead.
+   */
+  submit(promptId: string, text: string): void {
+    if (this.actor.getSnapshot().status !== "active") return;
+    if (this.following) {
+      void this.forward({ type: "prompt.submit", promptId, text });
+      return;
+    }
+    void this.commit(() =>
+      this.actor.getSnapshot().context.prompts.some((prompt) => prompt.id === promptId) ? [] : [{ type: "prompt.submitted", promptId, text, at: this.env.clock.now() }],
+    );
   }
 
   async abortTurn(): Promise<void> {
     this.assertActive();
     if (this.state !== "streaming") return;
+    const inFlight = this.actor.getSnapshot().context.inFlight;
+    if (this.following) {
+      if (inFlight !== null) await this.forward({ type: "turn.abort", promptId: inFlight });
+      return;
+    }
     await this.commit([{ type: "turn.abort-requested", at: this.env.clock.now() }]);
   }
 
   async close(reason?: string): Promise<SessionOutcome> {
-    if (this.actor.getSnapshot().status === "active") {
-      const wasStreaming = this.state === "streaming";
-      await this.commit([reason === undefined ? { type: "close.requested", at: this.env.clock.now() } : { type: "close.requested", reason, at: this.env.clock.now() }]);
-      if (wasStreaming) await this.sdkSession?.abort().catch(() => undefined);
+    if (this.following) {
+      if (this.actor.getSnapshot().status === "active") await this.forward(reason === undefined ? { type: "session.close" } : { type: "session.close", reason });
+      return this.outcome;
     }
+    await this.requestClose(reason);
     return this.outcome;
+  }
+
+  private async requestClose(reason: string | undefined): Promise<void> {
+    if (this.actor.getSnapshot().status !== "active") return;
+    const wasStreaming = this.state === "streaming";
+    await this.commit([reason === undefined ? { type: "close.requested", at: this.env.clock.now() } : { type: "close.requested", reason, at: this.env.clock.now() }]);
+    if (wasStreaming && !this.isStopped()) await this.sdkSession?.abort().catch(() => undefined);
   }
 
   /**
@@ -257,17 +330,105 @@ export class SessionRunner implements SessionHandle {
     return this.chain;
   }
 
+  // ---- cluster: following a session owned elsewhere, and commands for an owned one ------------
+
+  /** A runner that never acts: it mirrors the log (see `applyLogged`) and forwards commands to the owner. */
+  static follower(env: RunnerEnvironment, id: string, log: readonly SessionLogEvent[], version: number): SessionRunner {
+    const runner = SessionRunner.restore(env, id, log, version);
+    runner.following = true;
+    runner.stopped = true;
+    if (runner.actor.getSnapshot().status !== "active") runner.finalize();
+    return runner;
+  }
+
+  /** Cluster mode: the lease this runner acts under (set once, before it acts). */
+  actUnder(lease: Fence): void {
+    this.lease = { owner: lease.owner, token: lease.token };
+  }
+
+  /** True for a runner that mirrors a session owned by another instance. */
+  get isFollower(): boolean {
+    return this.following;
+  }
+
+  /** The stream version this runner has applied (owner: written; follower: read). */
+  get appliedVersion(): number {
+    return this.version;
+  }
+
+  /** Follower: applies events another instance wrote, in log order, from `appliedVersion + 1`. */
+  applyLogged(events: readonly SessionLogEvent[], version: number): void {
+    if (!this.following || version <= this.version) return;
+    for (const event of events) {
+      if (this.actor.getSnapshot().status !== "active") break;
+      if (event.type === "session.requested") throw new EngineError("CORRUPTED_LOG", `session ${this.id}: a second session.requested`);
+      this.actor.send(event);
+      this.noteRecorded(event);
+      this.recorded.next(event);
+      if (event.type === "assistant.message" || event.type === "assistant.delta" || event.type === "turn.idle") this.textFeed.next(event);
+    }
+    this.version = version;
+    if (this.actor.getSnapshot().status !== "active") this.finalize();
+  }
+
+  /**
+   * Owner: carries out a command from another instance. Idempotent, so a command re-read after a
+   * crash (recorded, but not yet completed) changes nothing: a prompt already in the log is skipped,
+   * an abort targets only the turn it was issued for. True when the command is done with.
+   */
+  async applyCommand(command: SessionCommand): Promise<boolean> {
+    if (this.following) return false;
+    switch (command.type) {
+      case "prompt.submit":
+        this.submit(command.promptId, command.text);
+        await this.chain;
+        break;
+      case "turn.abort":
+        await this.commit(() => (this.state === "streaming" && this.actor.getSnapshot().context.inFlight === command.promptId ? [{ type: "turn.abort-requested", at: this.env.clock.now() }] : []));
+        break;
+      case "session.close":
+        await this.requestClose(command.reason);
+        break;
+    }
+    // Stopped means the command was not recorded (e.g. the lease was lost): the next owner applies it.
+    return !this.isStopped() || this.actor.getSnapshot().status !== "active";
+  }
+
+  private forward(command: SessionCommand): Promise<void> {
+    const ownership = this.env.ownership;
+    if (ownership === undefined) return Promise.resolve();
+    return ownership.forward(this.id, command).catch((error: unknown) => this.env.onBackgroundError(error, this.id));
+  }
+
+  /**
+   * False when a cluster lease may have lapsed by the local clock (e.g. the process was frozen): the
+   * runner then stops, and a side effect the store cannot fence (create, send, abort) is left to
+   * whoever owns the session next, which settles it from the log and the session's history.
+   */
+  private mayAct(): boolean {
+    const ownership = this.env.ownership;
+    if (ownership === undefined || (this.lease !== undefined && ownership.mayAct(this.id, this.lease.token))) return true;
+    this.stopped = true;
+    this.clearTimer();
+    ownership.lost(this.id);
+    return false;
+  }
+
   // ---- recording -------------------------------------------------------------------------
 
   /**
    * Write-ahead: events go to the log first, then to the machine, then the runner acts on the new
    * snapshot. Serialised per session, so the log order is the machine's order.
    */
-  private commit(events: readonly SessionEvent[], options: { leading?: SessionRequested; metadata?: JsonObject; expectedVersion?: "no_stream" } = {}): Promise<void> {
+  private commit(
+    events: readonly SessionEvent[] | (() => readonly SessionEvent[]),
+    options: { leading?: SessionRequested; metadata?: JsonObject; expectedVersion?: "no_stream" } = {},
+  ): Promise<void> {
     const run = async () => {
       if (this.actor.getSnapshot().status !== "active") return;
       const accepted: SessionEvent[] = [];
-      for (const event of events) {
+      // A function decides in turn, after every earlier commit: e.g. "submit unless already in the log".
+      for (const event of typeof events === "function" ? events() : events) {
         this.actor.send(event);
         accepted.push(event);
         if (this.actor.getSnapshot().status !== "active") break;
@@ -275,10 +436,14 @@ export class SessionRunner implements SessionHandle {
       const all: SessionLogEvent[] = options.leading ? [options.leading, ...accepted] : accepted;
       if (all.length === 0) return;
       const final = this.actor.getSnapshot().status !== "active";
+      // In a cluster nothing is written without a lease: a runner that lost its own writes nothing.
+      const fence = this.env.ownership === undefined ? undefined : this.lease;
+      if (this.env.ownership !== undefined && fence === undefined) throw new StoreError("LEASE_LOST", `session ${this.id}: no lease held here`, { details: { streamId: this.id } });
       const encoded: NewEvent[] = all.map((event) => ({ ...(encodeEvent(event) as NewEvent), ...(options.metadata && event === options.leading ? { metadata: options.metadata } : {}) }));
       const result = await this.env.store.append(this.id, encoded, {
         expectedVersion: options.expectedVersion ?? this.version,
         ...(final ? { markFinal: true } : {}),
+        ...(fence === undefined ? {} : { fence }),
         ...(options.leading ? { streamMetadata: streamMetadataOf(options.leading, options.metadata) } : {}),
         ...(this.sessionId !== null && accepted.some((event) => event.type === "reservation.succeeded") ? { streamMetadata: { sessionId: this.sessionId } } : {}),
       });
@@ -295,7 +460,11 @@ export class SessionRunner implements SessionHandle {
       // The machine is ahead of the log now: stop acting; the log is the truth for a recovery.
       this.stopped = true;
       this.clearTimer();
-      this.env.onBackgroundError(error, this.id);
+      // A refused fence is no failure: another instance owns the session now and carries on.
+      if (!isStoreError(error, "LEASE_LOST") || this.env.ownership === undefined) this.env.onBackgroundError(error, this.id);
+      // In a cluster the lease goes too (no longer renewed): whoever takes the session next, this
+      // instance included, continues it from the log instead of it waiting for a stopped runner.
+      this.env.ownership?.lost(this.id);
     });
     this.chain = next;
     return next;
@@ -304,7 +473,14 @@ export class SessionRunner implements SessionHandle {
   /** Every SDK event enters here: it is also proof that the connection is alive. */
   private receive(event: RawSessionEvent): void {
     this.env.runtime.noteActivity(this.env.clock.now());
-    this.sdkEvents.next(event);
+    this.intake(event);
+  }
+
+  /** An SDK event as a machine event, if it is one the lifecycle uses and not seen before; none once ended. */
+  private intake(event: RawSessionEvent): void {
+    if (this.finalized) return;
+    const machineEvent = this.toMachineEvent(event);
+    if (machineEvent !== undefined) this.onMachineEvent(machineEvent);
   }
 
   private noteRecorded(event: SessionLogEvent): void {
@@ -341,7 +517,7 @@ export class SessionRunner implements SessionHandle {
     if (wantsReservation(snapshot) && !this.creating) void this.create(snapshot.context.attempts);
     const prompt = promptToDispatch(snapshot);
     if (prompt && !this.dispatching && this.sdkSession) void this.dispatch(prompt.id, prompt.text);
-    if (wantsAbort(snapshot) && this.sdkSession && this.abortSentFor !== snapshot.context.inFlight) {
+    if (wantsAbort(snapshot) && this.sdkSession && this.abortSentFor !== snapshot.context.inFlight && this.mayAct()) {
       this.abortSentFor = snapshot.context.inFlight;
       void this.sdkSession.abort().catch(() => undefined);
     }
@@ -354,6 +530,7 @@ export class SessionRunner implements SessionHandle {
       if (this.isStopped() || !this.isAttempt(attempt)) return;
       const client = await this.env.runtime.client();
       if (this.isStopped() || !this.isAttempt(attempt)) return;
+      if (!this.mayAct()) return;
       const early: RawSessionEvent[] = [];
       let session: CopilotSession | undefined;
       try {
@@ -423,7 +600,7 @@ export class SessionRunner implements SessionHandle {
     const snapshot = this.actor.getSnapshot();
     if (lifecycleState(snapshot) !== "awaiting-agent" && snapshot.context.remoteUrl !== null) return;
     for (const event of history) {
-      if (event.type === "session.start" || event.type === "session.info") this.sdkEvents.next(event);
+      if (event.type === "session.start" || event.type === "session.info") this.intake(event);
     }
   }
 
@@ -433,6 +610,8 @@ export class SessionRunner implements SessionHandle {
       await this.commit([{ type: "prompt.dispatching", promptId, at: this.env.clock.now() }]);
       const session = this.sdkSession;
       if (this.isStopped() || !session || this.actor.getSnapshot().context.inFlight !== promptId) return;
+      // The intent is logged; if the lease may have lapsed the next owner settles it from history.
+      if (!this.mayAct()) return;
       let messageId: string;
       try {
         this.env.probe?.("before:send", this.id);
@@ -582,12 +761,15 @@ export class SessionRunner implements SessionHandle {
     if (output) this.resolveOutcome(output);
     this.recorded.complete();
     this.textFeed.complete();
-    this.sdkEvents.complete();
   }
 
   private assertActive(): void {
     if (this.actor.getSnapshot().status !== "active") throw new EngineError("SESSION_ENDED", `session ${this.id} has ended (${this.state})`);
   }
+}
+
+function isSignOfLife(event: SessionLogEvent | undefined): boolean {
+  return event?.type === "assistant.delta" || event?.type === "turn.progressed";
 }
 
 function needsHistory(snapshot: SessionSnapshot): boolean {

@@ -1,5 +1,5 @@
 import { queuedPrompts, type SessionLogEvent } from "@cloudsession/machine";
-import { SpanStatusCode, context, metrics, trace, type Attributes, type Counter, type Histogram, type Meter, type Span } from "@opentelemetry/api";
+import { SpanStatusCode, context, createNoopMeter, isSpanContextValid, metrics, trace, type Attributes, type Counter, type Histogram, type Meter, type Span } from "@opentelemetry/api";
 import type { SessionHandle } from "./sessionRunner.js";
 
 /** The instrumentation scope of every span and metric the engine makes. */
@@ -54,6 +54,9 @@ function instrumentsFor(meter: Meter): Instruments {
  * exported); the process that recovers it starts a new span, which gets
  * `cloudsession.session.resumed: true` when it re-attaches.
  *
+ * With no tracer or meter provider registered when the session is observed, it is left alone:
+ * no subscription, nothing kept per session (a host registers the SDK before creating the engine).
+ *
  * @example
  * const session = engine.start({ repository, prompts });
  * observeSession(session); // the engine does this for every session it starts, resumes or recovers
@@ -62,7 +65,7 @@ export function observeSession(session: SessionHandle): void {
   const snapshot = session.snapshot();
   if (snapshot.status !== "active") return; // already over: nothing to time, nothing to count
   const tracer = trace.getTracer(TELEMETRY_SCOPE);
-  const instruments = instrumentsFor(metrics.getMeter(TELEMETRY_SCOPE));
+  const meter = metrics.getMeter(TELEMETRY_SCOPE);
   const { repository, requestedAt } = snapshot.context;
   const sessionSpan = tracer.startSpan("cloudsession.session", {
     startTime: time(requestedAt),
@@ -74,6 +77,10 @@ export function observeSession(session: SessionHandle): void {
       ...(session.sessionId === null ? {} : { "cloudsession.sdk_session.id": session.sessionId }),
     },
   });
+  // Nothing registered: every span and instrument below would be a no-op, so do not pay for the
+  // subscriptions (several KB per idle session). A sampled-out span still has a valid context.
+  if (!isSpanContextValid(sessionSpan.spanContext()) && meter === createNoopMeter()) return;
+  const instruments = instrumentsFor(meter);
   const parent = trace.setSpan(context.active(), sessionSpan);
   instruments.observed.add(session);
 

@@ -2,6 +2,8 @@ export { sessionMachine } from "./sessionMachine.js";
 export type { FinalStateName, SessionInput, SessionOutcome } from "./sessionMachine.js";
 export { replay, inputFromRequest, InvalidLogError } from "./replay.js";
 export type { SessionSnapshot } from "./replay.js";
+export { createSessionActor } from "./sessionActor.js";
+export type { SessionActor, SessionActorObserver, SessionActorOptions } from "./sessionActor.js";
 export { isFinal, lifecycleState, nextDeadline, promptToDispatch, queuedPrompts, wantsAbort, wantsReservation } from "./selectors.js";
 export type { LifecycleState } from "./selectors.js";
 export { AGENT_PRODUCER, sessionEventTypes } from "./events.js";

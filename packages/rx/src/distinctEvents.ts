@@ -1,5 +1,6 @@
 import { Observable, filter, type MonoTypeOperatorFunction } from "rxjs";
 import type { RawSessionEvent } from "./rawSessionEvent.js";
+import { createRecentIds } from "./recentIds.js";
 
 /**
  * Drops SDK events whose `id` was already seen (a runtime can deliver an event twice, e.g. live
@@ -15,21 +16,8 @@ export function distinctEvents<E extends RawSessionEvent>(capacity = 1024): Mono
   return (source) => {
     // Per subscription, so two subscribers do not share memory of what they saw.
     return new Observable<E>((subscriber) => {
-      const seen = new Set<string>();
-      return source
-        .pipe(
-          filter((event) => {
-            if (event.id === undefined) return true;
-            if (seen.has(event.id)) return false;
-            seen.add(event.id);
-            if (seen.size > capacity) {
-              const oldest = seen.values().next().value;
-              if (oldest !== undefined) seen.delete(oldest);
-            }
-            return true;
-          }),
-        )
-        .subscribe(subscriber);
+      const firstSight = createRecentIds(capacity);
+      return source.pipe(filter((event) => event.id === undefined || firstSight(event.id))).subscribe(subscriber);
     });
   };
 }

@@ -3,6 +3,7 @@ export { mapSdkEvent } from "./mapSdkEvent.js";
 export { distinctEvents } from "./distinctEvents.js";
 export { toMachineEvents } from "./toMachineEvents.js";
 export type { ToMachineEventsOptions } from "./toMachineEvents.js";
+export { createMachineEventMapper } from "./machineEventMapper.js";
 export { snapshots } from "./snapshots.js";
 export type { SnapshotSource } from "./snapshots.js";
 export { selectLifecycleState } from "./selectLifecycleState.js";

@@ -1,20 +1,15 @@
 import type { SessionEvent } from "@cloudsession/machine";
-import { filter, map, pipe, type OperatorFunction } from "rxjs";
-import { distinctEvents } from "./distinctEvents.js";
-import { mapSdkEvent } from "./mapSdkEvent.js";
+import { defer, filter, map, type OperatorFunction } from "rxjs";
+import { createMachineEventMapper, type ToMachineEventsOptions } from "./machineEventMapper.js";
 import type { RawSessionEvent } from "./rawSessionEvent.js";
 
-export interface ToMachineEventsOptions {
-  /** The engine's clock, stamped on each machine event as `at`. */
-  readonly now: () => number;
-  /** How many event ids to remember for de-duplication. */
-  readonly dedupeCapacity?: number;
-}
+export type { ToMachineEventsOptions } from "./machineEventMapper.js";
 
 /**
  * Turns raw SDK session events into lifecycle machine events: duplicates (same event id) are
  * dropped, events the lifecycle does not use are skipped, the rest are mapped by `mapSdkEvent`.
- * Events after a final state are harmless: the machine absorbs them.
+ * Events after a final state are harmless: the machine absorbs them. Each subscription remembers
+ * its own ids (see `createMachineEventMapper`, the same steps as a plain function).
  *
  * ```
  * sdk:      -s-i-d-d-m-x-l-|    s=session.start(copilot-agent) i=session.info(remote)
@@ -25,9 +20,11 @@ export interface ToMachineEventsOptions {
  * fromSdkSession(session).pipe(toMachineEvents({ now: Date.now })).subscribe((event) => actor.send(event));
  */
 export function toMachineEvents(options: ToMachineEventsOptions): OperatorFunction<RawSessionEvent, SessionEvent> {
-  return pipe(
-    distinctEvents(options.dedupeCapacity),
-    map((event) => mapSdkEvent(event, options.now())),
-    filter((event): event is SessionEvent => event !== undefined),
-  );
+  return (source) =>
+    defer(() =>
+      source.pipe(
+        map(createMachineEventMapper(options)),
+        filter((event): event is SessionEvent => event !== undefined),
+      ),
+    );
 }

@@ -1,3 +1,4 @@
+import type { Lease } from "./coordination.js";
 import type { AppendOptions, NewEvent } from "./eventStore.js";
 import { ANY, isExpectedVersion, type ExpectedVersion } from "./expectedVersion.js";
 import { StoreError } from "./storeError.js";
@@ -17,7 +18,12 @@ export interface AppendRequest {
   readonly markFinal: boolean;
   /** Serialized JSON object, or undefined when the append sets no stream metadata. */
   readonly streamMetadata: string | undefined;
+  /** The lease the append must still hold to commit; undefined for an unfenced append. */
+  readonly fence: Fence | undefined;
 }
+
+/** An append's fence: the owner and token it must still hold. */
+export type Fence = Pick<Lease, "owner" | "token">;
 
 const maxStreamIdLength = 512;
 /**
@@ -40,9 +46,7 @@ const unstorable = (text: string): boolean => text.includes("\u0000") || loneSur
  * ```
  */
 export function toAppendRequest(streamId: string, events: readonly NewEvent[], options: AppendOptions = {}): AppendRequest {
-  if (typeof streamId !== "string" || streamId.length === 0 || streamId.length > maxStreamIdLength || unstorable(streamId)) {
-    throw new StoreError("INVALID_ARGUMENT", `streamId must be a non-empty string of at most ${maxStreamIdLength} characters, without NUL or unpaired surrogates`);
-  }
+  assertStreamId(streamId);
   if (events.length === 0) {
     throw new StoreError("INVALID_ARGUMENT", `append to ${streamId} needs at least one event`, { details: { streamId } });
   }
@@ -60,8 +64,10 @@ export function toAppendRequest(streamId: string, events: readonly NewEvent[], o
       metadata: encodeJsonObject(event.metadata, `metadata of event ${index} (${event.type}) of ${streamId}`, streamId),
     };
   });
+  const fence = options.fence === undefined ? undefined : toFence(options.fence, streamId);
   return {
     streamId,
+    fence,
     events: encoded,
     expectedVersion,
     markFinal: options.markFinal === true,
@@ -69,7 +75,58 @@ export function toAppendRequest(streamId: string, events: readonly NewEvent[], o
   };
 }
 
-function encodeJson(value: unknown, what: string, streamId: string): string {
+/**
+ * Checks a stream id as every adapter can store it: 1–512 characters, no NUL, no unpaired surrogate.
+ *
+ * @throws StoreError `INVALID_ARGUMENT`
+ * @example
+ * ```ts
+ * assertStreamId("session-1");
+ * ```
+ */
+export function assertStreamId(streamId: unknown): asserts streamId is string {
+  if (typeof streamId !== "string" || streamId.length === 0 || streamId.length > maxStreamIdLength || unstorable(streamId)) {
+    throw new StoreError("INVALID_ARGUMENT", `streamId must be a non-empty string of at most ${maxStreamIdLength} characters, without NUL or unpaired surrogates`);
+  }
+}
+
+/**
+ * Checks a lease owner (an instance id): a non-empty storable string.
+ *
+ * @throws StoreError `INVALID_ARGUMENT`
+ * @example
+ * ```ts
+ * assertOwner("instance-a");
+ * ```
+ */
+export function assertOwner(owner: unknown, streamId?: string): asserts owner is string {
+  if (typeof owner !== "string" || owner.length === 0 || owner.length > maxStreamIdLength || unstorable(owner)) {
+    throw new StoreError("INVALID_ARGUMENT", `an owner must be a non-empty string of at most ${maxStreamIdLength} characters, without NUL or unpaired surrogates`, {
+      details: streamId === undefined ? {} : { streamId },
+    });
+  }
+}
+
+/** Copies a fence, so a caller mutating its lease object later cannot change what was checked. */
+function toFence(fence: Fence, streamId: string): Fence {
+  if (typeof fence !== "object" || (fence as unknown) === null) throw new StoreError("INVALID_ARGUMENT", `fence of ${streamId} must be a lease`, { details: { streamId } });
+  assertOwner(fence.owner, streamId);
+  if (!Number.isSafeInteger(fence.token) || fence.token < 1) {
+    throw new StoreError("INVALID_ARGUMENT", `fence token of ${streamId} must be a positive integer`, { details: { streamId } });
+  }
+  return { owner: fence.owner, token: fence.token };
+}
+
+/**
+ * Serializes a JSON value once, for any backend (events, commands).
+ *
+ * @throws StoreError `INVALID_ARGUMENT`
+ * @example
+ * ```ts
+ * encodeJson({ text: "hi" }, "data of command c-1", "s-1"); // '{"text":"hi"}'
+ * ```
+ */
+export function encodeJson(value: unknown, what: string, streamId: string): string {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);

@@ -1,4 +1,5 @@
 import type { Checkpoint } from "./checkpoint.js";
+import type { Coordination, Lease } from "./coordination.js";
 import type { ExpectedVersion } from "./expectedVersion.js";
 
 /** A JSON scalar. */
@@ -45,6 +46,11 @@ export interface AppendOptions {
   readonly markFinal?: boolean;
   /** Stream-level metadata, shallow-merged into the stream's summary (e.g. a title for `ls`). */
   readonly streamMetadata?: JsonObject;
+  /**
+   * Fencing: the append commits only while this lease (owner and token) still holds the stream and
+   * has not lapsed; otherwise it fails with `LEASE_LOST` and writes nothing. See {@link Coordination}.
+   */
+  readonly fence?: Pick<Lease, "owner" | "token">;
 }
 
 /** What a successful append recorded. */
@@ -171,7 +177,7 @@ export interface EventStore {
   /**
    * Appends events atomically to one stream.
    *
-   * @throws StoreError `VERSION_CONFLICT`, `STREAM_FINAL`, `INVALID_ARGUMENT`, `STORE_CLOSED`.
+   * @throws StoreError `VERSION_CONFLICT`, `STREAM_FINAL`, `LEASE_LOST` (with `fence`), `INVALID_ARGUMENT`, `STORE_CLOSED`.
    */
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   /** Reads one stream in version order. */
@@ -187,4 +193,9 @@ export interface EventStore {
   subscribe(handler: EventHandler, options?: SubscribeOptions): Subscription;
   /** Finishes queued appends, ends subscriptions, releases resources. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Leases, instance registry and command inbox for several engine instances on one store. Every
+   * adapter shipped here has it; a custom store without it can serve one instance only.
+   */
+  readonly coordination?: Coordination;
 }

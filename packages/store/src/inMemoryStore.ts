@@ -18,14 +18,16 @@ import type {
   Subscription,
 } from "./eventStore.js";
 import { matchesExpectedVersion } from "./expectedVersion.js";
+import { createInMemoryCoordination } from "./inMemoryCoordination.js";
 import { startPollingSubscription } from "./pollingSubscription.js";
 import { readAllLimit, readStreamRange, streamStatusOf } from "./readOptions.js";
+import { settle } from "./settle.js";
 import { StoreError } from "./storeError.js";
 import { createWakeSignal } from "./wakeSignal.js";
 
 /** Options of {@link createInMemoryStore}. */
 export interface InMemoryStoreOptions {
-  /** Clock for `recordedAt`, `createdAt`, `updatedAt`; defaults to `Date.now`. */
+  /** Clock for `recordedAt`, `createdAt`, `updatedAt` and lease expiry; defaults to `Date.now`. */
   readonly now?: () => number;
 }
 
@@ -64,6 +66,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
   function assertOpen(): void {
     if (closed) throw new StoreError("STORE_CLOSED", "the in-memory store is closed");
   }
+  const coordinated = createInMemoryCoordination({ now, streams, assertOpen });
 
   const readAll = (readOptions: ReadAllOptions = {}): Promise<ReadAllResult> =>
     settle(() => {
@@ -95,6 +98,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
         const request = toAppendRequest(streamId, events, appendOptions);
         const existing = streams.get(streamId);
         const current = existing?.version ?? 0;
+        // The fence is checked first: a writer that lost its lease learns that, not a symptom of it.
+        if (request.fence !== undefined && !coordinated.holds(streamId, request.fence)) {
+          throw new StoreError("LEASE_LOST", `stream ${streamId} is no longer leased to ${request.fence.owner} with token ${request.fence.token}`, { details: { streamId } });
+        }
         if (existing?.final === true) {
           throw new StoreError("STREAM_FINAL", `stream ${streamId} is final and accepts no more events`, { details: { streamId, actualVersion: current } });
         }
@@ -180,18 +187,12 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
       return subscription;
     },
 
+    coordination: coordinated.coordination,
+
     async close(): Promise<void> {
       closed = true;
+      coordinated.close();
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
     },
   };
-}
-
-/** Runs synchronous store logic with promise semantics: a throw becomes a rejection, never a sync throw. */
-function settle<T>(body: () => T): Promise<T> {
-  try {
-    return Promise.resolve(body());
-  } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-  }
 }

@@ -18,6 +18,7 @@ export type {
   SubscribeOptions,
   Subscription,
 } from "./eventStore.js";
+export type { AnnounceOptions, ClaimOptions, ClusterView, Command, Coordination, CoordinationChange, Lease, NewCommand } from "./coordination.js";
 export { ANY, NO_STREAM, STREAM_EXISTS, isExpectedVersion, matchesExpectedVersion, type ExpectedVersion } from "./expectedVersion.js";
 export { START, checkpointOf, compareCheckpoints, isCheckpoint, parseCheckpoint, type Checkpoint, type CheckpointParts } from "./checkpoint.js";
 export { StoreError, isStoreError, type StoreErrorCode, type StoreErrorDetails } from "./storeError.js";

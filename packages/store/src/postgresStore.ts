@@ -80,7 +80,7 @@ function postgresExecutor(pool: pg.Pool, owned: boolean): SqlExecutor {
     async listen(channel, onNotify) {
       const client = await pool.connect();
       const onNotification = (message: pg.Notification): void => {
-        if (message.channel === channel) onNotify();
+        if (message.channel === channel) onNotify(message.payload);
       };
       let failed: Error | undefined;
       // A checked-out client's 'error' is ours to handle; polling carries on without NOTIFY.

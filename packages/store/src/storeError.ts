@@ -9,7 +9,9 @@ export type StoreErrorCode =
   /** The store was closed before or while the call ran. */
   | "STORE_CLOSED"
   /** The caller passed something the contract does not allow. */
-  | "INVALID_ARGUMENT";
+  | "INVALID_ARGUMENT"
+  /** An append's `fence` no longer holds: the lease lapsed or another owner took the stream. */
+  | "LEASE_LOST";
 
 /** Extra, code-specific facts attached to a {@link StoreError}; all optional. */
 export interface StoreErrorDetails {

@@ -48,6 +48,34 @@ export const migrations: readonly Migration[] = [
       `CREATE INDEX events_global_order_idx ON ${s}.events (transaction_id, position)`,
     ],
   },
+  {
+    version: 2,
+    name: "leases, instances and commands",
+    // No foreign keys to streams: a new stream's lease is taken (and commands may be issued)
+    // before its first event. A lease row is never deleted, so its token only ever grows; a
+    // released lease has expires_at = '-infinity'. Expiry is on the database's clock.
+    statements: (s) => [
+      `CREATE TABLE ${s}.leases (
+        stream_id text PRIMARY KEY,
+        owner text NOT NULL,
+        token bigint NOT NULL CHECK (token > 0),
+        expires_at timestamptz NOT NULL
+      )`,
+      `CREATE TABLE ${s}.instances (
+        instance_id text PRIMARY KEY,
+        expires_at timestamptz NOT NULL
+      )`,
+      `CREATE TABLE ${s}.commands (
+        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        command_id text NOT NULL UNIQUE,
+        stream_id text NOT NULL,
+        type text NOT NULL,
+        data text NOT NULL,
+        issued_at bigint NOT NULL
+      )`,
+      `CREATE INDEX commands_stream_idx ON ${s}.commands (stream_id, seq)`,
+    ],
+  },
 ];
 
 const schemaPattern = /^[a-z_][a-z0-9_]{0,62}$/;

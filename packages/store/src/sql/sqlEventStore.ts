@@ -1,4 +1,4 @@
-import { toAppendRequest, type AppendRequest } from "../appendRequest.js";
+import { toAppendRequest, type AppendRequest, type Fence } from "../appendRequest.js";
 import { START, parseCheckpoint, type Checkpoint } from "../checkpoint.js";
 import { decodeEventRow, toSafeInteger, type EventRow } from "../eventRow.js";
 import type {
@@ -26,6 +26,7 @@ import { readAllLimit, readStreamRange, streamStatusOf } from "../readOptions.js
 import { StoreError } from "../storeError.js";
 import { createWakeSignal } from "../wakeSignal.js";
 import { migrate, quoteSchema } from "./migrations.js";
+import { createSqlCoordination } from "./sqlCoordination.js";
 import type { SqlExecutor, SqlQueryable, SqlRow } from "./sqlExecutor.js";
 
 /** Options of {@link createSqlEventStore}. */
@@ -98,12 +99,15 @@ interface BatchPlan {
 
 /**
  * Decides every append of a batch in order against `states` (mutated to the batch's end state):
- * several appends to one stream behave exactly as if they ran one after another.
+ * several appends to one stream behave exactly as if they ran one after another. `fenceHolds`
+ * answers for fenced appends when the caller checked the leases (the locking path); the fast path
+ * leaves it out because its statement checks them itself.
  */
-function decide(batch: readonly AppendRequest[], states: Map<string, StreamState>): BatchPlan {
+function decide(batch: readonly AppendRequest[], states: Map<string, StreamState>, fenceHolds?: (request: AppendRequest) => boolean): BatchPlan {
   const decisions = batch.map((request): Decision => {
     const state = states.get(request.streamId);
     const current = state?.version ?? 0;
+    if (request.fence !== undefined && fenceHolds !== undefined && !fenceHolds(request)) return leaseLost(request.streamId, request.fence);
     if (state?.final === true) {
       return new StoreError("STREAM_FINAL", `stream ${request.streamId} is final and accepts no more events`, { details: { streamId: request.streamId, actualVersion: current } });
     }
@@ -138,6 +142,13 @@ function decide(batch: readonly AppendRequest[], states: Map<string, StreamState
   }
   return { decisions, newStreams: touched.filter(([, state]) => state.isNew), updatedStreams: touched.filter(([, state]) => !state.isNew), events };
 }
+
+function leaseLost(streamId: string, fence: Fence): StoreError {
+  return new StoreError("LEASE_LOST", `stream ${streamId} is no longer leased to ${fence.owner} with token ${fence.token}`, { details: { streamId } });
+}
+
+/** Key of a fence, for grouping a batch's appends by the lease they carry. */
+const fenceKey = (fence: Fence | undefined): string => (fence === undefined ? "" : `${fence.token}\u0000${fence.owner}`);
 
 function newStreamParams(plan: BatchPlan): unknown[] {
   return [
@@ -233,7 +244,8 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
   const label = options.label ?? "SQL";
   if (options.migrate !== false) await migrate(executor, schema);
 
-  const channel = `cloudsession_events_${schema}`;
+  const channel = channelName("cloudsession_events_", schema);
+  const coordinationChannel = channelName("cloudsession_coordination_", schema);
   // Prepared-statement names are per connection and the schema is part of the text, so it must be
   // part of the name; hashed because PostgreSQL truncates names to 63 bytes.
   const statementPrefix = `cloudsession_${fnv1a(schema)}`;
@@ -244,6 +256,8 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
   let closed = false;
   let closing: Promise<void> | undefined;
   const knownStreams = new Map<string, KnownStream>();
+  const fastStatement = fastWriteSql(false);
+  const fencedFastStatement = fastWriteSql(true);
 
   const committer = createGroupCommitter<AppendRequest, AppendResult>(flushWithRetry, {
     weight: (request) => request.events.length,
@@ -255,6 +269,14 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
   function assertOpen(): void {
     if (closed) throw new StoreError("STORE_CLOSED", `the ${label} event store is closed`);
   }
+  const coordinated = createSqlCoordination(executor, {
+    schema: s,
+    now,
+    assertOpen,
+    channel: executor.listen === undefined ? undefined : coordinationChannel,
+    statementPrefix,
+    label,
+  });
 
   async function flushWithRetry(batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
     // Fast path: one autocommit statement decides every stream against its cached version and
@@ -321,12 +343,24 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
    * created meanwhile, simply writes nothing and is handed back as a loser; so is a stream with an
    * append the cache would reject (the locking path decides conflicts against the real row) or a
    * metadata merge (which needs the stored value).
+   *
+   * Fenced streams are written only if their lease row, locked `FOR SHARE` before any stream row,
+   * still has the fence's owner and token and has not lapsed; the lock lasts until the statement
+   * commits, so no takeover commits in between. A fenced stream that fails the check writes
+   * nothing and goes to the locking path, which tells `LEASE_LOST` from a stale cache. A batch
+   * without fences runs the statement without any of this.
    */
   async function optimisticWrite(batch: readonly AppendRequest[]): Promise<FastOutcome> {
     const deferred = new Set<string>();
+    // Unfenced batches (the single-instance case) skip every step of fencing.
+    const fences = batch.some((request) => request.fence !== undefined) ? new Map<string, Fence | undefined>() : undefined;
     for (const request of batch) {
       // Merging stream metadata needs the stored value: leave that rare case to the locking path.
       if (request.streamMetadata !== undefined && (knownStreams.get(request.streamId)?.version ?? 0) > 0) deferred.add(request.streamId);
+      if (fences === undefined) continue;
+      // One stream, one lease check per statement: appends carrying different fences go the slow way.
+      if (!fences.has(request.streamId)) fences.set(request.streamId, request.fence);
+      else if (fenceKey(fences.get(request.streamId)) !== fenceKey(request.fence)) deferred.add(request.streamId);
     }
     let plan = planFast(batch, deferred);
     const rejected = batch.filter((request, index) => plan.decisions[index] instanceof StoreError && !deferred.has(request.streamId));
@@ -343,18 +377,72 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
       return { outcomes: [], losers, wrote: false };
     }
     const time = now();
+    const fenced: [string, Fence][] = [];
+    if (fences !== undefined) {
+      for (const [id] of [...plan.newStreams, ...plan.updatedStreams]) {
+        const fence = fences.get(id);
+        if (fence !== undefined) fenced.push([id, fence]);
+      }
+    }
     const rows = await executor.query(
-      `WITH created AS (
+      fenced.length === 0 ? fastStatement : fencedFastStatement,
+      [
+        time,
+        ...newStreamParams(plan),
+        plan.updatedStreams.map(([id]) => id),
+        plan.updatedStreams.map(([id]) => plan.assumed.get(id) ?? 0),
+        plan.updatedStreams.map(([, state]) => state.version),
+        plan.updatedStreams.map(([, state]) => state.final),
+        ...eventParams(plan),
+        executor.listen === undefined ? null : channel,
+        ...(fenced.length === 0 ? [] : [fenced.map(([id]) => id), fenced.map(([, fence]) => fence.owner), fenced.map(([, fence]) => fence.token)]),
+      ],
+      fenced.length === 0 ? `${statementPrefix}_write_fast` : `${statementPrefix}_write_fast_fenced`,
+    );
+    const won = new Set<string>();
+    for (const row of rows) won.add(String(row.stream_id));
+    for (const [id, state] of [...plan.newStreams, ...plan.updatedStreams]) {
+      if (won.has(id)) remember(id, { version: state.version, final: state.final });
+      else knownStreams.delete(id); // Stale (or fenced out): the locking path reads and remembers the real row.
+    }
+    const outcomes = fastOutcomes(plan, rows, time, won);
+    batch.forEach((request, index) => {
+      if (deferred.has(request.streamId) || !won.has(request.streamId)) losers.push(index);
+    });
+    return { outcomes, losers, wrote: rows.length > 0 };
+  }
+
+  /**
+   * The fast path's statement. With `fenced`, the fence CTE locks the lease rows of the fenced
+   * streams that still hold (in stream order) and `blocked` lists the ones that do not; the stream
+   * writes exclude `blocked`, and since that hashed subplan is read whole before the first stream
+   * row is written, every lease lock is taken before any stream lock (the locking path's order).
+   */
+  function fastWriteSql(fenced: boolean): string {
+    const fenceCtes = fenced
+      ? `fenced AS (
+        SELECT l.stream_id FROM ${s}.leases AS l
+        JOIN unnest($17::text[], $18::text[], $19::bigint[]) AS f(stream_id, owner, token) ON l.stream_id = f.stream_id
+        WHERE l.owner = f.owner AND l.token = f.token AND l.expires_at > clock_timestamp()
+        ORDER BY l.stream_id
+        FOR SHARE OF l
+      ), blocked AS (
+        SELECT f.stream_id FROM unnest($17::text[]) AS f(stream_id) WHERE f.stream_id NOT IN (SELECT stream_id FROM fenced)
+      ), `
+      : "";
+    const unblocked = fenced ? "u.stream_id NOT IN (SELECT stream_id FROM blocked)" : "";
+    return `WITH ${fenceCtes}created AS (
         INSERT INTO ${s}.streams (stream_id, version, final, first_event_type, metadata, created_at, updated_at)
         SELECT u.stream_id, u.version, u.final, u.first_event_type, u.metadata, $1::bigint, $1::bigint
         FROM unnest($2::text[], $3::bigint[], $4::boolean[], $5::text[], $6::text[]) AS u(stream_id, version, final, first_event_type, metadata)
+        ${fenced ? `WHERE ${unblocked}` : ""}
         ON CONFLICT (stream_id) DO NOTHING
         RETURNING stream_id
       ), advanced AS (
         UPDATE ${s}.streams AS target
         SET version = u.version, final = u.final, updated_at = $1::bigint
         FROM unnest($7::text[], $8::bigint[], $9::bigint[], $10::boolean[]) AS u(stream_id, assumed, version, final)
-        WHERE target.stream_id = u.stream_id AND target.version = u.assumed AND NOT target.final
+        WHERE target.stream_id = u.stream_id AND target.version = u.assumed AND NOT target.final ${fenced ? `AND ${unblocked}` : ""}
         RETURNING target.stream_id
       ), won AS (
         SELECT stream_id FROM created UNION ALL SELECT stream_id FROM advanced
@@ -368,30 +456,7 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
       )
       SELECT stream_id, version::text AS version, position::text AS position, (SELECT pg_current_xact_id()::text) AS transaction_id
       FROM inserted
-      WHERE (SELECT count(*) FROM (SELECT pg_notify($16, '') WHERE $16 IS NOT NULL) AS notified) >= 0`,
-      [
-        time,
-        ...newStreamParams(plan),
-        plan.updatedStreams.map(([id]) => id),
-        plan.updatedStreams.map(([id]) => plan.assumed.get(id) ?? 0),
-        plan.updatedStreams.map(([, state]) => state.version),
-        plan.updatedStreams.map(([, state]) => state.final),
-        ...eventParams(plan),
-        executor.listen === undefined ? null : channel,
-      ],
-      `${statementPrefix}_write_fast`,
-    );
-    const won = new Set<string>();
-    for (const row of rows) won.add(String(row.stream_id));
-    for (const [id, state] of [...plan.newStreams, ...plan.updatedStreams]) {
-      if (won.has(id)) remember(id, { version: state.version, final: state.final });
-      else knownStreams.delete(id); // Stale: the locking path reads and remembers the real row.
-    }
-    const outcomes = fastOutcomes(plan, rows, time, won);
-    batch.forEach((request, index) => {
-      if (deferred.has(request.streamId) || !won.has(request.streamId)) losers.push(index);
-    });
-    return { outcomes, losers, wrote: rows.length > 0 };
+      WHERE (SELECT count(*) FROM (SELECT pg_notify($16, '') WHERE $16 IS NOT NULL) AS notified) >= 0`;
   }
 
   /** Decides the batch against cached versions, leaving out the `deferred` streams entirely. */
@@ -416,6 +481,7 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
   }
 
   async function lockingWrite(tx: SqlQueryable, batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
+    const fenceHolds = await lockFences(tx, batch);
     const ids = [...new Set(batch.map((request) => request.streamId))].sort(compareText);
     // Locking in a fixed order keeps two batches that share streams from deadlocking in the common case.
     const existing = await tx.query(`SELECT stream_id, version, final, metadata FROM ${s}.streams WHERE stream_id = ANY($1::text[]) ORDER BY stream_id FOR UPDATE`, [ids], `${statementPrefix}_lock`);
@@ -425,7 +491,7 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
       const version = toSafeInteger(row.version) ?? 0;
       states.set(streamId, { version, final: row.final === true, metadata: parseStreamMetadata(row.metadata), isNew: false, firstEventType: "", touched: false, metadataChanged: false });
     }
-    const plan = decide(batch, states);
+    const plan = decide(batch, states, fenceHolds);
     const time = now();
     if (plan.events.streamIds.length === 0) {
       for (const [id, state] of states) remember(id, { version: state.version, final: state.final });
@@ -473,6 +539,30 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
     // entry only ever costs a fallback (the fast path verifies every assumption).
     for (const [id, state] of states) remember(id, { version: state.version, final: state.final });
     return toOutcomes(plan, inserted, time);
+  }
+
+  /**
+   * Locks, `FOR SHARE` until this transaction ends, the lease rows that the batch's fences still
+   * hold (same owner and token, not lapsed), in stream order and before any stream row. A takeover
+   * has to update that row, so it waits for our commit; one that committed first changed the token
+   * and fails the check. Returns whether a request's fence holds.
+   */
+  async function lockFences(tx: SqlQueryable, batch: readonly AppendRequest[]): Promise<((request: AppendRequest) => boolean) | undefined> {
+    const fences = new Map<string, readonly [string, Fence]>();
+    for (const request of batch) if (request.fence !== undefined) fences.set(`${request.streamId}\u0000${fenceKey(request.fence)}`, [request.streamId, request.fence]);
+    if (fences.size === 0) return undefined;
+    const entries = [...fences.values()];
+    const rows = await tx.query(
+      `SELECT l.stream_id, l.owner, l.token::text AS token FROM ${s}.leases AS l
+       JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS f(stream_id, owner, token) ON l.stream_id = f.stream_id
+       WHERE l.owner = f.owner AND l.token = f.token AND l.expires_at > clock_timestamp()
+       ORDER BY l.stream_id
+       FOR SHARE OF l`,
+      [entries.map(([id]) => id), entries.map(([, fence]) => fence.owner), entries.map(([, fence]) => fence.token)],
+      `${statementPrefix}_lock_fences`,
+    );
+    const held = new Set(rows.map((row) => `${String(row.stream_id)}\u0000${fenceKey({ owner: String(row.owner), token: toSafeInteger(row.token) ?? 0 })}`));
+    return (request) => request.fence !== undefined && held.has(`${request.streamId}\u0000${fenceKey(request.fence)}`);
   }
 
   async function readAll(readOptions: ReadAllOptions = {}): Promise<ReadAllResult> {
@@ -576,11 +666,14 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
       return subscription;
     },
 
+    coordination: coordinated.coordination,
+
     close(): Promise<void> {
       closed = true;
       closing ??= (async () => {
         // Appends accepted before close() still commit; only new calls see STORE_CLOSED.
         await committer.drain();
+        await coordinated.close();
         await Promise.all([...subscriptions].map((subscription) => subscription.close()));
         await listening;
         await unlisten?.();
@@ -603,6 +696,15 @@ function parseStreamMetadata(value: unknown): Record<string, unknown> {
 
 function sqlStateOf(error: unknown): string {
   return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" ? error.code : "";
+}
+
+/**
+ * A NOTIFY channel per schema. PostgreSQL refuses channel names of 64 bytes or more, so a long
+ * schema name is replaced by its hash.
+ */
+function channelName(prefix: string, schema: string): string {
+  const name = `${prefix}${schema}`;
+  return name.length < 64 ? name : `${prefix}${fnv1a(schema)}`;
 }
 
 /** 32-bit FNV-1a as 8 hex digits: a short, stable tag for prepared-statement names. */

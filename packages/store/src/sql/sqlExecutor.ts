@@ -35,9 +35,10 @@ export interface SqlExecutor extends SqlQueryable {
   transaction<T>(body: (tx: SqlQueryable) => Promise<T>, options?: SqlTransactionOptions): Promise<T>;
   /**
    * Listens on a channel for notifications from other processes; resolves to an unlisten function.
-   * Optional: without it subscribers rely on polling (and in-process wake-ups).
+   * `onNotify` gets the notification's payload when the backend reports it. Optional: without it
+   * subscribers rely on polling (and in-process wake-ups).
    */
-  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  listen?(channel: string, onNotify: (payload?: string) => void): Promise<() => Promise<void>>;
   /** Releases what the executor owns (not what the caller passed in). */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { START, compareCheckpoints } from "../checkpoint.js";
+import type { Coordination } from "../coordination.js";
 import type { EventStore, JsonValue, NewEvent, StoredEvent } from "../eventStore.js";
 import { ANY, NO_STREAM, STREAM_EXISTS, type ExpectedVersion } from "../expectedVersion.js";
 import { isStoreError } from "../storeError.js";
@@ -48,6 +49,7 @@ export function describeEventStoreConformance(name: string, factory: EventStoreF
     describe("close", () => closeConformance(factory));
     describe("corruption", () => corruptionConformance(factory));
     describe("properties", () => propertyConformance(factory, options));
+    describe("coordination", () => coordinationConformance(factory));
   });
 }
 
@@ -590,4 +592,285 @@ export function propertyConformance(factory: EventStoreFactory, options: Conform
       );
     });
   });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Lease times short enough to lapse within a test; the SQL stores expire on the database's clock,
+ * so tests wait for real. Tests only ever rely on a short lease having lapsed after `lapse()`, never
+ * on one still holding (a loaded machine may take longer than `shortTtlMs` between two calls).
+ */
+const shortTtlMs = 60;
+const lapse = (): Promise<void> => sleep(shortTtlMs * 2);
+const longTtlMs = 60_000;
+
+/** Runs a coordination test; skipped for a store that ships without `coordination`. */
+function withCoordination(factory: EventStoreFactory, body: (store: EventStore, coordination: Coordination) => Promise<void>): (context: TestContext) => Promise<void> {
+  return (context) =>
+    withStore(factory, async (store) => {
+      if (store.coordination === undefined) {
+        context.skip("this store has no coordination");
+        return;
+      }
+      await body(store, store.coordination);
+    });
+}
+
+/** Leases with fencing tokens, claims, the instance registry and the command inbox. */
+export function coordinationConformance(factory: EventStoreFactory): void {
+  it("a lease taken before the stream exists fences its appends", withCoordination(factory, async (store, coordination) => {
+    const lease = await coordination.acquire("s", "a", longTtlMs);
+    expect(lease).toMatchObject({ streamId: "s", owner: "a" });
+    if (lease === null) throw new Error("no lease");
+    expect(Number.isSafeInteger(lease.token) && lease.token >= 1).toBe(true);
+    expect(Number.isFinite(lease.expiresAt)).toBe(true);
+    await store.append("s", [event("Created")], { expectedVersion: NO_STREAM, fence: lease });
+    await store.append("s", [event("Fenced")], { expectedVersion: 1, fence: { owner: lease.owner, token: lease.token } });
+    const wrongToken = await store.append("s", [event("Wrong")], { fence: { owner: "a", token: lease.token + 1 } }).catch((reason: unknown) => reason);
+    expect(isStoreError(wrongToken, "LEASE_LOST")).toBe(true);
+    expect(isStoreError(wrongToken) && wrongToken.details).toMatchObject({ streamId: "s" });
+    await expectStoreError(store.append("s", [event("Wrong")], { fence: { owner: "b", token: lease.token } }), "LEASE_LOST");
+    await expectStoreError(store.append("unleased", [event("Wrong")], { fence: lease }), "LEASE_LOST");
+    expect((await store.readStream("unleased")).exists).toBe(false);
+    // Appends without a fence are not subject to leases at all.
+    await store.append("s", [event("Unfenced")], { expectedVersion: 2 });
+    expect((await store.readStream("s")).events.map((e) => e.type)).toEqual(["Created", "Fenced", "Unfenced"]);
+  }));
+
+  it("another owner cannot take an unexpired lease; the holder taking it again gets a larger token", withCoordination(factory, async (store, coordination) => {
+    const first = await coordination.acquire("s", "a", longTtlMs);
+    if (first === null) throw new Error("no lease");
+    await store.append("s", [event("Created")], { fence: first });
+    expect(await coordination.acquire("s", "b", longTtlMs)).toBeNull();
+    const second = await coordination.acquire("s", "a", longTtlMs);
+    expect(second?.owner).toBe("a");
+    expect(second?.token).toBeGreaterThan(first.token);
+    await expectStoreError(store.append("s", [event("Stale")], { fence: first }), "LEASE_LOST");
+    if (second === null) throw new Error("no lease");
+    await store.append("s", [event("Current")], { fence: second });
+    expect((await store.readStream("s")).events.map((e) => e.type)).toEqual(["Created", "Current"]);
+  }));
+
+  it("a lapsed lease refuses its holder's appends and passes to another owner with a larger token", withCoordination(factory, async (store, coordination) => {
+    const old = await coordination.acquire("s", "a", longTtlMs);
+    if (old === null) throw new Error("no lease");
+    await store.append("s", [event("Created")], { fence: old });
+    // Renewing can shorten a lease too.
+    expect(await coordination.renew([old], shortTtlMs)).toHaveLength(1);
+    await lapse();
+    // Lapsed but not yet taken: the holder may no longer write.
+    await expectStoreError(store.append("s", [event("Late")], { fence: old }), "LEASE_LOST");
+    await expectStoreError(store.append("s", [event("Late")], { fence: old, streamMetadata: { late: true } }), "LEASE_LOST");
+    const next = await coordination.acquire("s", "b", longTtlMs);
+    expect(next?.owner).toBe("b");
+    expect(next?.token).toBeGreaterThan(old.token);
+    if (next === null) throw new Error("no lease");
+    await expectStoreError(store.append("s", [event("Zombie")], { fence: old }), "LEASE_LOST");
+    await store.append("s", [event("TakenOver")], { fence: next, expectedVersion: 1 });
+    const read = await store.readStream("s");
+    expect(read.events.map((e) => e.type)).toEqual(["Created", "TakenOver"]);
+    expect((await store.listStreams())[0]?.metadata).toEqual({});
+    // The old owner cannot take it back while the new lease holds.
+    expect(await coordination.acquire("s", "a", longTtlMs)).toBeNull();
+  }));
+
+  it("renew extends only the leases still held as given", withCoordination(factory, async (store, coordination) => {
+    const held = await coordination.acquire("held", "a", longTtlMs);
+    const lapsing = await coordination.acquire("lapsing", "a", shortTtlMs);
+    const superseded = await coordination.acquire("superseded", "a", longTtlMs);
+    const current = await coordination.acquire("superseded", "a", longTtlMs);
+    if (held === null || lapsing === null || superseded === null || current === null) throw new Error("no lease");
+    await lapse();
+    const renewed = await coordination.renew([held, lapsing, superseded, { ...held, owner: "b" }], longTtlMs * 2);
+    expect(renewed.map(({ streamId, owner, token }) => ({ streamId, owner, token }))).toEqual([{ streamId: "held", owner: "a", token: held.token }]);
+    expect(renewed[0]?.expiresAt).toBeGreaterThan(held.expiresAt);
+    expect(await coordination.renew([], longTtlMs)).toEqual([]);
+    await store.append("held", [event("StillMine")], { fence: held });
+    await expectStoreError(store.append("lapsing", [event("Lost")], { fence: lapsing }), "LEASE_LOST");
+    expect(await coordination.renew([current], longTtlMs)).toHaveLength(1);
+  }));
+
+  it("release frees a lease at once, and tokens never go backwards", withCoordination(factory, async (store, coordination) => {
+    const first = await coordination.acquire("s", "a", longTtlMs);
+    if (first === null) throw new Error("no lease");
+    await store.append("s", [event("Created")], { fence: first });
+    await coordination.release([first]);
+    await coordination.release([first]);
+    await expectStoreError(store.append("s", [event("AfterRelease")], { fence: first }), "LEASE_LOST");
+    const second = await coordination.acquire("s", "b", longTtlMs);
+    expect(second?.token).toBeGreaterThan(first.token);
+    // Releasing a lease that changed hands frees nothing.
+    await coordination.release([first]);
+    expect(await coordination.acquire("s", "c", longTtlMs)).toBeNull();
+    if (second === null) throw new Error("no lease");
+    await coordination.release([second]);
+    const [claimed] = await coordination.claim({ owner: "c", ttlMs: longTtlMs, limit: 5 });
+    expect(claimed?.streamId).toBe("s");
+    expect(claimed?.token).toBeGreaterThan(second.token);
+    expect(await coordination.acquire("s", "a", longTtlMs)).toBeNull();
+  }));
+
+  it("a final stream cannot be leased or claimed; its holder's next append is STREAM_FINAL", withCoordination(factory, async (store, coordination) => {
+    await store.append("done", [event("Done")], { markFinal: true });
+    expect(await coordination.acquire("done", "a", longTtlMs)).toBeNull();
+    const lease = await coordination.acquire("finishing", "a", longTtlMs);
+    if (lease === null) throw new Error("no lease");
+    await store.append("finishing", [event("Done")], { fence: lease, markFinal: true });
+    await expectStoreError(store.append("finishing", [event("More")], { fence: lease }), "STREAM_FINAL");
+    await coordination.release([lease]);
+    expect(await coordination.claim({ owner: "b", ttlMs: longTtlMs, limit: 10 })).toEqual([]);
+    expect(await coordination.acquire("finishing", "b", longTtlMs)).toBeNull();
+  }));
+
+  it("claim takes open streams without a live lease, oldest first, up to the limit, of one first event type", withCoordination(factory, async (store, coordination) => {
+    // Ids sort in creation order, so ties of the creation clock order the same everywhere.
+    for (const [id, type] of [["c-0", "Session"], ["c-1", "Session"], ["c-2", "Other"], ["c-3", "Session"], ["c-4", "Session"], ["c-5", "Session"], ["c-6", "Session"]] as const) {
+      await store.append(id, [event(type), event("Next")], { markFinal: id === "c-3" });
+    }
+    expect(await coordination.acquire("c-1", "x", longTtlMs)).not.toBeNull();
+    const first = await coordination.claim({ owner: "a", ttlMs: longTtlMs, limit: 2, firstEventType: "Session" });
+    expect(first.map((lease) => [lease.streamId, lease.owner, lease.token])).toEqual([["c-0", "a", 1], ["c-4", "a", 1]]);
+    expect(first.every((lease) => Number.isFinite(lease.expiresAt))).toBe(true);
+    const [oldest] = first;
+    if (oldest === undefined) throw new Error("nothing claimed");
+    await store.append("c-0", [event("Claimed")], { fence: oldest });
+    const second = await coordination.claim({ owner: "b", ttlMs: longTtlMs, limit: 10, firstEventType: "Session" });
+    expect(second.map((lease) => lease.streamId)).toEqual(["c-5", "c-6"]);
+    expect(await coordination.claim({ owner: "b", ttlMs: longTtlMs, limit: 10 })).toMatchObject([{ streamId: "c-2", owner: "b" }]);
+    expect(await coordination.claim({ owner: "c", ttlMs: longTtlMs, limit: 10 })).toEqual([]);
+    // A lapsed lease is claimed like a free stream, with the next token.
+    await store.append("c-7", [event("Session")]);
+    const lapsing = await coordination.acquire("c-7", "x", shortTtlMs);
+    await lapse();
+    const third = await coordination.claim({ owner: "b", ttlMs: longTtlMs, limit: 10 });
+    expect(third.map((lease) => [lease.streamId, lease.token])).toEqual([["c-7", (lapsing?.token ?? 0) + 1]]);
+  }));
+
+  it("concurrent claimers never get the same stream", withCoordination(factory, async (store, coordination) => {
+    await Promise.all(Array.from({ length: 30 }, (_, index) => store.append(`s-${String(index).padStart(2, "0")}`, [event("Session")])));
+    const taken = new Map<string, string>();
+    for (let round = 0; round < 10 && taken.size < 30; round++) {
+      const claims = await Promise.all(Array.from({ length: 5 }, (_, claimer) => coordination.claim({ owner: `claimer-${claimer}`, ttlMs: longTtlMs, limit: 10 })));
+      claims.forEach((leases, claimer) => {
+        expect(leases.length).toBeLessThanOrEqual(10);
+        for (const lease of leases) {
+          expect(taken.get(lease.streamId), `${lease.streamId} claimed twice`).toBeUndefined();
+          expect(lease.owner).toBe(`claimer-${claimer}`);
+          taken.set(lease.streamId, lease.owner);
+        }
+      });
+    }
+    expect(taken.size).toBe(30);
+    expect(await coordination.claim({ owner: "late", ttlMs: longTtlMs, limit: 10 })).toEqual([]);
+  }));
+
+  it("commands: issue is idempotent, pending lists them in issue order, complete removes them", withCoordination(factory, async (_store, coordination) => {
+    const data = { text: "déjà vu 🚀", nested: [1, { ok: true }], nul: "a\u0000b" };
+    await coordination.issue({ commandId: "c1", streamId: "s1", type: "prompt.submit", data });
+    await coordination.issue({ commandId: "c2", streamId: "s2", type: "session.close", data: null });
+    await coordination.issue({ commandId: "c3", streamId: "s1", type: "turn.abort", data: "p-1" });
+    await coordination.issue({ commandId: "c1", streamId: "s1", type: "prompt.submit", data: { text: "a retry must not replace it" } });
+    const s1 = await coordination.pending(["s1"]);
+    expect(s1.map(({ commandId, streamId, type, data: d }) => ({ commandId, streamId, type, data: d }))).toEqual([
+      { commandId: "c1", streamId: "s1", type: "prompt.submit", data },
+      { commandId: "c3", streamId: "s1", type: "turn.abort", data: "p-1" },
+    ]);
+    expect(s1.every((command) => Number.isSafeInteger(command.issuedAt))).toBe(true);
+    expect((await coordination.pending(["s2", "s1"])).map((command) => command.commandId)).toEqual(["c1", "c2", "c3"]);
+    expect(await coordination.pending([])).toEqual([]);
+    expect(await coordination.pending(["nobody"])).toEqual([]);
+    await coordination.complete(["c1", "unknown"]);
+    await coordination.complete(["c1"]);
+    await coordination.complete([]);
+    expect((await coordination.pending(["s1", "s2"])).map((command) => command.commandId)).toEqual(["c2", "c3"]);
+  }));
+
+  it("onChange reports issued commands and released leases in process; unsubscribing stops it", withCoordination(factory, async (_store, coordination) => {
+    const changes: string[] = [];
+    const off = coordination.onChange((change) => changes.push(change));
+    const throwing = coordination.onChange(() => {
+      throw new Error("a listener's failure is its own");
+    });
+    await coordination.issue({ commandId: "c1", streamId: "s", type: "go", data: {} });
+    expect(changes).toContain("command");
+    const lease = await coordination.acquire("s", "a", longTtlMs);
+    if (lease === null) throw new Error("no lease");
+    await coordination.release([lease]);
+    expect(changes).toContain("lease");
+    off();
+    throwing();
+    off();
+    const count = changes.length;
+    await coordination.issue({ commandId: "c2", streamId: "s", type: "go", data: {} });
+    await sleep(50);
+    expect(changes).toHaveLength(count);
+  }));
+
+  it("announce counts live instances and open streams; retire removes an instance", withCoordination(factory, async (store, coordination) => {
+    expect(await coordination.announce("i1", { ttlMs: longTtlMs })).toEqual({ liveInstances: 1, openStreams: 0 });
+    await store.append("a", [event("Session")]);
+    await store.append("b", [event("Session")]);
+    await store.append("c", [event("Other")]);
+    await store.append("d", [event("Session")], { markFinal: true });
+    expect(await coordination.announce("i2", { ttlMs: longTtlMs, firstEventType: "Session" })).toEqual({ liveInstances: 2, openStreams: 2 });
+    expect(await coordination.announce("i1", { ttlMs: longTtlMs })).toEqual({ liveInstances: 2, openStreams: 3 });
+    // Announcing again can shorten the registration; then let it lapse.
+    await coordination.announce("i2", { ttlMs: shortTtlMs });
+    await lapse();
+    expect(await coordination.announce("i1", { ttlMs: longTtlMs })).toMatchObject({ liveInstances: 1 });
+    await coordination.retire("i1");
+    await coordination.retire("i1");
+    expect(await coordination.announce("i3", { ttlMs: longTtlMs })).toMatchObject({ liveInstances: 1 });
+  }));
+
+  it("a fenced append that lost its lease rejects alone in a concurrent batch", withCoordination(factory, async (store, coordination) => {
+    const good = await coordination.acquire("good", "a", longTtlMs);
+    const stale = await coordination.acquire("bad", "a", longTtlMs);
+    const mixed = await coordination.acquire("mixed", "a", longTtlMs);
+    if (good === null || stale === null || mixed === null) throw new Error("no lease");
+    expect(await coordination.acquire("bad", "a", longTtlMs)).not.toBeNull();
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 10 }, (_, index) => store.append(`plain-${index}`, [event("A")], { expectedVersion: NO_STREAM })),
+      store.append("good", [event("A")], { fence: good, expectedVersion: NO_STREAM }),
+      store.append("bad", [event("A")], { fence: stale }),
+      // One stream, appends with different fences in one burst: each is judged on its own.
+      store.append("mixed", [event("A")], { fence: mixed, expectedVersion: 0 }),
+      store.append("mixed", [event("B")]),
+      store.append("mixed", [event("C")], { fence: { owner: "a", token: mixed.token + 1 } }),
+      store.append("mixed", [event("D")], { fence: mixed, expectedVersion: 2 }),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([...Array.from({ length: 11 }, () => "fulfilled"), "rejected", "fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    const rejected = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
+    for (const result of rejected) expect(isStoreError(result.reason, "LEASE_LOST")).toBe(true);
+    expect((await store.readStream("bad")).exists).toBe(false);
+    expect((await store.readStream("mixed")).events.map((e) => e.type)).toEqual(["A", "B", "D"]);
+    expect(await readEverything(store)).toHaveLength(14);
+  }));
+
+  it("rejects invalid coordination arguments with INVALID_ARGUMENT", withCoordination(factory, async (store, coordination) => {
+    await expectStoreError(coordination.acquire("", "a", 1000), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.acquire("s", "", 1000), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.acquire("s", "a", 0), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.acquire("s", "a", Number.NaN), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.claim({ owner: "a", ttlMs: 1000, limit: 0 }), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.claim({ owner: "a", ttlMs: 1000, limit: 1.5 }), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.renew([{ streamId: "s", owner: "a", token: 0, expiresAt: 0 }], 1000), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.announce("i", { ttlMs: -1 }), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.issue({ commandId: "", streamId: "s", type: "go", data: {} }), "INVALID_ARGUMENT");
+    await expectStoreError(coordination.issue({ commandId: "c", streamId: "s", type: "go", data: { big: 1n } as unknown as JsonValue }), "INVALID_ARGUMENT");
+    await expectStoreError(store.append("s", [event("A")], { fence: { owner: "a", token: 0 } }), "INVALID_ARGUMENT");
+    await expectStoreError(store.append("s", [event("A")], { fence: { owner: "", token: 1 } }), "INVALID_ARGUMENT");
+    expect((await store.readStream("s")).exists).toBe(false);
+  }));
+
+  it("refuses coordination calls after close", withCoordination(factory, async (store, coordination) => {
+    await store.close();
+    await expectStoreError(coordination.acquire("s", "a", 1000), "STORE_CLOSED");
+    await expectStoreError(coordination.claim({ owner: "a", ttlMs: 1000, limit: 1 }), "STORE_CLOSED");
+    await expectStoreError(coordination.renew([], 1000), "STORE_CLOSED");
+    await expectStoreError(coordination.issue({ commandId: "c", streamId: "s", type: "go", data: {} }), "STORE_CLOSED");
+    await expectStoreError(coordination.pending(["s"]), "STORE_CLOSED");
+    expect(typeof coordination.onChange(() => undefined)).toBe("function");
+  }));
 }

@@ -2,6 +2,7 @@ export {
   appendConformance,
   closeConformance,
   concurrencyConformance,
+  coordinationConformance,
   corruptionConformance,
   describeEventStoreConformance,
   expectedVersionConformance,

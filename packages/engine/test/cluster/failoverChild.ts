@@ -1,0 +1,152 @@
+// One engine instance of the failover test, in its own process so the parent can SIGKILL or
+// SIGSTOP it. The parent runs the simulator; PostgreSQL holds the shared log and the leases.
+// Everything this instance sees goes to the parent over IPC: ownership changes, and every append
+// it tried (through a thin wrapper around the store), landed or refused, with the wall-clock time
+// it was called, so the parent can tell a write issued after a freeze from one issued before it.
+import { isStoreError, openPostgresStore, type EventStore, type StoreErrorCode } from "@cloudsession/store";
+import { readFileSync } from "node:fs";
+import { createEngine, type OwnershipChange, type SessionHandle } from "../../src/index.js";
+
+export interface FailoverSessionSpec {
+  /** Position in the parent's list of sessions. */
+  readonly index: number;
+  readonly repository: { readonly owner: string; readonly name: string };
+  readonly prompts: readonly string[];
+}
+
+export interface FailoverChildConfig {
+  readonly instanceId: string;
+  readonly connectionString: string;
+  readonly schema: string;
+  readonly runtimeUrl: string;
+  readonly leaseTtlMs: number;
+  readonly pollMs: number;
+  /** Sessions this instance starts with `engine.start` when told `start`. */
+  readonly sessions: readonly FailoverSessionSpec[];
+}
+
+/** What the parent asks. Every request with a `requestId` gets one `reply`. */
+export type ParentMessage =
+  | { readonly type: "start" }
+  | { readonly type: "send"; readonly requestId: number; readonly prompts: readonly { readonly id: string; readonly text: string }[] }
+  | { readonly type: "close"; readonly requestId: number; readonly ids: readonly string[] }
+  | { readonly type: "shutdown" };
+
+/** One append this instance tried: `[streamId, events, calledAt, settledAt, outcome, fenced]` (outcome: a store error's code when refused). */
+export type AppendRecord = readonly [streamId: string, events: number, calledAt: number, settledAt: number, outcome: "landed" | StoreErrorCode | "other", fenced: boolean];
+
+export type ChildMessage =
+  | { readonly type: "ready" }
+  | { readonly type: "started"; readonly index: number; readonly id: string }
+  | { readonly type: "ownership"; readonly change: OwnershipChange; readonly at: number }
+  /** Sent every 100 ms: sessions this instance owns, and how many of them are mid-turn. */
+  /** `lagMs`: how late this 100 ms tick fired, i.e. how long the event loop was busy or the process starved. */
+  | { readonly type: "status"; readonly owned: number; readonly streaming: number; readonly completedPrompts: number; readonly appends: readonly AppendRecord[]; readonly lagMs: number; readonly at: number }
+  | { readonly type: "error"; readonly sessionKey: string; readonly code: string | null; readonly message: string; readonly at: number }
+  | { readonly type: "reply"; readonly requestId: number; readonly states: readonly string[] }
+  | { readonly type: "closed"; readonly appends: readonly AppendRecord[] };
+
+const config = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as FailoverChildConfig;
+const tell = (message: ChildMessage): void => void process.send?.(message);
+
+let appends: AppendRecord[] = [];
+const base = await openPostgresStore({ connectionString: config.connectionString, schema: config.schema, poolSize: 4 });
+// Observes every append the engine makes; changes nothing (same arguments, same result or error).
+const store = new Proxy(base, {
+  get(target, property) {
+    if (property === "append") {
+      return async (...args: Parameters<EventStore["append"]>) => {
+        const calledAt = Date.now();
+        const fenced = args[2]?.fence !== undefined;
+        try {
+          const result = await target.append(...args);
+          appends.push([args[0], args[1].length, calledAt, Date.now(), "landed", fenced]);
+          return result;
+        } catch (error) {
+          appends.push([args[0], args[1].length, calledAt, Date.now(), isStoreError(error) ? error.code : "other", fenced]);
+          throw error;
+        }
+      };
+    }
+    const value: unknown = Reflect.get(target, property, target);
+    return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  },
+});
+
+const owned = new Set<string>();
+const engine = createEngine({
+  runtimeUrl: config.runtimeUrl,
+  store,
+  maxConcurrent: 500,
+  heartbeatMs: 1_000,
+  onError: (error, sessionKey) => {
+    const code = isStoreError(error) ? error.code : null;
+    tell({ type: "error", sessionKey, code, message: error instanceof Error ? error.message : String(error), at: Date.now() });
+  },
+  cluster: {
+    instanceId: config.instanceId,
+    leaseTtlMs: config.leaseTtlMs,
+    pollMs: config.pollMs,
+    onOwnershipChange: (change) => {
+      if (change.kind === "acquired") owned.add(change.sessionId);
+      else owned.delete(change.sessionId);
+      tell({ type: "ownership", change, at: Date.now() });
+    },
+  },
+});
+
+let lastTick = Date.now();
+function status(): void {
+  const now = Date.now();
+  const lagMs = Math.max(0, now - lastTick - 100);
+  lastTick = now;
+  let streaming = 0;
+  let completedPrompts = 0;
+  for (const session of engine.sessions) {
+    if (!owned.has(session.id)) continue;
+    if (session.state === "streaming") streaming++;
+    completedPrompts += session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length;
+  }
+  tell({ type: "status", owned: owned.size, streaming, completedPrompts, appends, lagMs, at: now });
+  appends = [];
+}
+const ticker = setInterval(status, 100);
+
+process.on("message", (message: ParentMessage) => {
+  void handle(message).catch((error: unknown) => {
+    console.error(`failover child ${config.instanceId}: ${message.type} failed:`, error);
+    process.exit(3);
+  });
+});
+
+async function handle(message: ParentMessage): Promise<void> {
+  switch (message.type) {
+    case "start":
+      for (const spec of config.sessions) {
+        const session = engine.start({ repository: spec.repository, prompts: spec.prompts });
+        tell({ type: "started", index: spec.index, id: session.id });
+      }
+      return;
+    case "send": {
+      // For a session owned elsewhere the handle appends a command that the owner carries out.
+      for (const prompt of message.prompts) (await engine.resume(prompt.id)).send(prompt.text);
+      tell({ type: "reply", requestId: message.requestId, states: [] });
+      return;
+    }
+    case "close": {
+      const handles: SessionHandle[] = await Promise.all(message.ids.map((id) => engine.resume(id)));
+      const outcomes = await Promise.all(handles.map((session) => session.close("failover test done")));
+      tell({ type: "reply", requestId: message.requestId, states: outcomes.map((outcome) => outcome.state) });
+      return;
+    }
+    case "shutdown":
+      clearInterval(ticker);
+      await engine.close();
+      await base.close();
+      tell({ type: "closed", appends });
+      process.disconnect();
+      return;
+  }
+}
+
+tell({ type: "ready" });
