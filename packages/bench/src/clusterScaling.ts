@@ -1,7 +1,8 @@
 import { startSimulator, type Simulator } from "@cloudsession/simulator";
 import { openPostgresStore } from "@cloudsession/store";
+import { build } from "esbuild";
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -29,6 +30,7 @@ export const clusterScaling: Benchmark = {
     // Rotating order, so no size always runs first (cold PostgreSQL caches) or last.
     const order: (readonly number[])[] = quick ? [[1, 2, 3]] : [[1, 2, 3], [2, 3, 1], [3, 1, 2]];
     const cores = cpus().length;
+    await bundleChild();
     const sim = await startSimulator({
       seed: 7,
       timeScale: 0,
@@ -71,7 +73,7 @@ export const clusterScaling: Benchmark = {
       figures.push(absoluteFigure({ metric: "3 instances: simulator process (this one) busy", unit: "cores", subject: busy(largest.parentCpuMs), baseline: 1, baselineLabel: "its limit", target: null }));
       figures.push(absoluteFigure({ metric: "3 instances: engines busy (sum)", unit: "cores", subject: busy(sum(largest.childCpuMs)), baseline: null, baselineLabel: "", target: null }));
       if (largest.postgresCpuMs !== null) {
-        figures.push(absoluteFigure({ metric: "3 instances: PostgreSQL busy (all its processes)", unit: "cores", subject: busy(largest.postgresCpuMs), baseline: null, baselineLabel: "", target: null }));
+        figures.push(absoluteFigure({ metric: "3 instances: PostgreSQL busy (our connections + its background processes)", unit: "cores", subject: busy(largest.postgresCpuMs), baseline: null, baselineLabel: "", target: null }));
       }
       if (largest.machineBusyMs !== null) {
         figures.push(absoluteFigure({ metric: "3 instances: machine busy (other processes included)", unit: "cores", subject: busy(largest.machineBusyMs), baseline: cores, baselineLabel: "cores", target: null }));
@@ -109,20 +111,49 @@ interface Round {
   /** This process: the simulator (and the benchmark's bookkeeping, which is idle during the run). */
   readonly parentCpuMs: number;
   readonly childCpuMs: readonly number[];
-  /** Every PostgreSQL process on this machine; null when none is visible in /proc. */
+  /** The instances' PostgreSQL backends plus its background processes (WAL writer, checkpointer…); null when not visible in /proc. */
   readonly postgresCpuMs: number | null;
   /** All processes on the machine (/proc/stat), others' included; null off Linux. */
   readonly machineBusyMs: number | null;
   readonly childWallMs: readonly number[];
 }
 
-const childScript = fileURLToPath(new URL("./clusterScalingChild.ts", import.meta.url));
-const packageDir = fileURLToPath(new URL("..", import.meta.url));
+/** Marks the instances' PostgreSQL connections, so their backends' CPU can be told from other clients'. */
+const APPLICATION_NAME = "cloudsession_bench_cluster";
+
+function tagged(connectionString: string): string {
+  const url = new URL(connectionString);
+  url.searchParams.set("application_name", APPLICATION_NAME);
+  return url.toString();
+}
+
+const childSource = fileURLToPath(new URL("./clusterScalingChild.ts", import.meta.url));
+// Inside this package, so the bundle's externals (pg) resolve from its node_modules.
+const childScript = fileURLToPath(new URL("../node_modules/.cluster-build/clusterScalingChild.mjs", import.meta.url));
+
+/** One bundle per run: each instance then starts in a fraction of a second, without a TypeScript loader. */
+async function bundleChild(): Promise<void> {
+  await build({
+    entryPoints: [childSource],
+    outfile: childScript,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    conditions: ["@cloudsession/source"],
+    external: ["@electric-sql/pglite", "pg", "pg-native"],
+    // Bundled CommonJS dependencies still call require().
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: "error",
+  });
+}
 
 async function runRound(input: { sim: Simulator; instances: number; sessions: number; promptsPerSession: number; tag: string }): Promise<Round> {
   const schema = `bench_cluster_${Date.now().toString(36)}_${input.tag}`;
   // The parent migrates the schema once, before the instances open it concurrently.
   const store = await openPostgresStore({ connectionString: postgresUrl, schema, poolSize: 1 });
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
   const children: Child[] = [];
   try {
     for (let i = 0; i < input.instances; i++) {
@@ -130,7 +161,7 @@ async function runRound(input: { sim: Simulator; instances: number; sessions: nu
       children.push(
         spawnChild({
           instanceId: `i${i}`,
-          connectionString: postgresUrl,
+          connectionString: tagged(postgresUrl),
           schema,
           runtimeUrl: input.sim.url,
           sessions: share,
@@ -141,7 +172,9 @@ async function runRound(input: { sim: Simulator; instances: number; sessions: nu
       );
     }
     await Promise.all(children.map((child) => child.next("ready")));
-    const postgresBefore = postgresCpuMs();
+    const ourBackends = async (): Promise<number[]> =>
+      (await admin.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR backend_type <> 'client backend'", [APPLICATION_NAME])).rows.map((row) => row.pid);
+    const postgresBefore = processCpuMs(await ourBackends());
     const machineBefore = machineBusyMs();
     const parentBefore = process.cpuUsage();
     const started = performance.now();
@@ -151,7 +184,7 @@ async function runRound(input: { sim: Simulator; instances: number; sessions: nu
     const parentUsed = process.cpuUsage(parentBefore);
     const machineAfter = machineBusyMs();
     // Before `exit`: the instances' PostgreSQL connections (backends) are still there to be read.
-    const postgresAfter = postgresCpuMs();
+    const postgresAfter = processCpuMs(await ourBackends());
     for (const child of children) child.send({ type: "exit" });
     await Promise.all(children.map((child) => child.exited));
 
@@ -176,8 +209,6 @@ async function runRound(input: { sim: Simulator; instances: number; sessions: nu
   } finally {
     for (const child of children) child.kill();
     await store.close();
-    const admin = new pg.Client({ connectionString: postgresUrl });
-    await admin.connect();
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end());
   }
 }
@@ -190,10 +221,7 @@ interface Child {
 }
 
 function spawnChild(config: ClusterScalingChildConfig): Child {
-  const child: ChildProcess = spawn(process.execPath, ["--conditions=@cloudsession/source", "--import", "tsx", childScript, JSON.stringify(config)], {
-    cwd: packageDir, // where `--import tsx` resolves from
-    stdio: ["ignore", "inherit", "pipe", "ipc"],
-  });
+  const child: ChildProcess = spawn(process.execPath, [childScript, JSON.stringify(config)], { stdio: ["ignore", "inherit", "pipe", "ipc"] });
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-10_000)));
   const messages: ClusterScalingChildMessage[] = [];
@@ -266,25 +294,17 @@ function limitOf(round: Round, cores: number): string {
 
 const clockTicksPerSecond = 100; // USER_HZ: 100 on every Linux the tests run on (getconf CLK_TCK)
 
-/** utime + stime (ms) of every process named `postgres`, by pid. */
-function postgresCpuMs(): Map<number, number> | null {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
-  } catch {
-    return null;
-  }
+/** utime + stime (ms) of these processes, by pid; null when /proc cannot tell (not Linux, or PostgreSQL elsewhere). */
+function processCpuMs(pids: readonly number[]): Map<number, number> | null {
   const cpu = new Map<number, number>();
-  for (const pid of entries) {
+  for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      if (stat.slice(stat.indexOf("(") + 1, close) !== "postgres") continue;
-      const fields = stat.slice(close + 2).split(" ");
-      // Fields 14 and 15 of stat (utime, stime) are 12 and 13 after the name.
-      cpu.set(Number(pid), ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond);
+      // Fields 14 and 15 (utime, stime) are the 12th and 13th after the parenthesised name.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      cpu.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond);
     } catch {
-      // gone meanwhile
+      // gone meanwhile, or not on this machine
     }
   }
   return cpu.size === 0 ? null : cpu;

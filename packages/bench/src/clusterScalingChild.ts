@@ -1,6 +1,6 @@
 /**
- * One engine instance of the `clusterScaling` benchmark, in its own process (spawned with
- * `node --conditions=@cloudsession/source --import tsx`). It opens the shared PostgreSQL store in
+ * One engine instance of the `clusterScaling` benchmark, in its own process (bundled once per run
+ * with esbuild, spawned with node). It opens the shared PostgreSQL store in
  * cluster mode, says `ready`, and on `go` runs its share of the sessions: start with every prompt
  * queued, wait for the last turn, close. It reports its own wall and CPU time, then waits for
  * `exit` (the parent samples PostgreSQL's CPU while the connections are still open).

@@ -290,6 +290,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
           if (stream.events.length > 0 && runners.get(runner.id) === runner) runner.applyLogged(stream.events.map((row) => decodeEvent(row, row)), stream.version);
         });
       },
+      onPause() {
+        if (!runtime.canReconnect) return;
+        // Synchronously: the old client's socket is destroyed before queued sends can be written.
+        const replaced = runtime.replace();
+        void replaced.then(() => Promise.all([...runners.values()].filter((runner) => !runner.isFollower).map((runner) => runner.onClientReplaced())));
+      },
       onError: onBackgroundError,
       onOwnershipChange(sessionId, kind) {
         notify?.({ sessionId, kind, instanceId: settings.instanceId });
@@ -351,13 +357,16 @@ export function createEngine(options: EngineOptions = {}): Engine {
       });
       const id = newId("session");
       // Cluster mode: the new session is owned here; its lease is taken before its first append.
-      let runner: SessionRunner | undefined;
-      const gate = member?.acquire(id).then((lease) => {
-        if (lease === null) throw new EngineError("SESSION_OWNED_ELSEWHERE", `session ${id} is already leased by another instance`);
-        runner?.actUnder(lease);
-      });
+      const gate =
+        member === undefined
+          ? undefined
+          : async (runner: SessionRunner) => {
+              const lease = await member.acquire(id);
+              if (lease === null) throw new EngineError("SESSION_OWNED_ELSEWHERE", `session ${id} is already leased by another instance`);
+              runner.actUnder(lease);
+            };
       // The runner exists synchronously so the handle is usable at once; its first commit is queued.
-      runner = SessionRunner.begin(env, id, sessionRequest(check.repository, settings, request.local, clock.now()), prompts, identity, gate);
+      const runner = SessionRunner.begin(env, id, sessionRequest(check.repository, settings, request.local, clock.now()), prompts, identity, gate);
       const handle = track(runner);
       if (request.signal) {
         const signal = request.signal;
@@ -393,28 +402,50 @@ export function createEngine(options: EngineOptions = {}): Engine {
       const candidates = open.filter((summary) => summary.firstEventType === "session.requested" && !runners.has(summary.streamId));
       const recoveredHandles: SessionHandle[] = [];
       const attaching: Promise<void>[] = [];
+      // Logs are read `batchSize` streams per store call (one query on SQL stores, instead of one
+      // per session), `batchesInFlight` calls at a time so decoding one batch overlaps reading the next.
+      const batchSize = 250;
+      const batchesInFlight = 2;
+      const batches: string[][] = [];
+      for (let start = 0; start < candidates.length; start += batchSize) batches.push(candidates.slice(start, start + batchSize).map((summary) => summary.streamId));
+      const restore = (stream: Awaited<ReturnType<EventStore["readStreams"]>>[number]): SessionRunner | undefined => {
+        try {
+          if (!stream.exists) throw new EngineError("SESSION_NOT_FOUND", `no session ${stream.streamId} in the store`);
+          return SessionRunner.restore(env, stream.streamId, stream.events.map((row) => decodeEvent(row, row)), stream.version);
+        } catch (error) {
+          // One unreadable log stops its own session, not the recovery of the others.
+          env.onBackgroundError(error, stream.streamId);
+          return undefined;
+        }
+      };
+      const loadBatch = async (ids: readonly string[]): Promise<(SessionRunner | undefined)[]> => {
+        if (isClosed()) return [];
+        try {
+          return (await store.readStreams(ids)).map(restore);
+        } catch {
+          // One bad log (e.g. a corrupted event) fails the whole batch read: read its streams one by
+          // one, so only the bad ones are reported and skipped.
+          return mapWithConcurrency(ids, RECOVERY_READ_CONCURRENCY, async (id) => {
+            try {
+              return restore(await store.readStream(id));
+            } catch (error) {
+              env.onBackgroundError(error, id);
+              return undefined;
+            }
+          });
+        }
+      };
       // Each session is attached as soon as its log and every earlier one are in: reading overlaps
       // re-attaching, and sessions are tracked and line up for a slot in the store's order (oldest
       // first), so the concurrency line stays first come, first served.
-      await mapInOrder(
-        candidates,
-        RECOVERY_READ_CONCURRENCY,
-        async (summary) => {
-          try {
-            return (await load(summary.streamId)).runner;
-          } catch (error) {
-            // One unreadable log stops its own session, not the recovery of the others.
-            env.onBackgroundError(error, summary.streamId);
-            return undefined;
-          }
-        },
-        (runner) => {
+      await mapInOrder(batches, batchesInFlight, loadBatch, (restored) => {
+        for (const runner of restored) {
           // Resumed by hand while its log was read, or the engine closed meanwhile: not ours to start.
-          if (runner === undefined || isClosed() || runners.has(runner.id)) return;
+          if (runner === undefined || isClosed() || runners.has(runner.id)) continue;
           recoveredHandles.push(track(runner));
           attaching.push(runner.attach());
-        },
-      );
+        }
+      });
       await Promise.all(attaching);
       return recoveredHandles;
     },

@@ -203,10 +203,17 @@ export class SessionRunner implements SessionHandle {
    * A new session: usable at once; its request (and first prompts) are the first commit, and
    * everything else queues behind it.
    */
-  static begin(env: RunnerEnvironment, id: string, request: SessionRequested, prompts: readonly string[], metadata: JsonObject, gate?: Promise<unknown>): SessionRunner {
+  static begin(
+    env: RunnerEnvironment,
+    id: string,
+    request: SessionRequested,
+    prompts: readonly string[],
+    metadata: JsonObject,
+    gate?: (runner: SessionRunner) => Promise<void>,
+  ): SessionRunner {
     const runner = new SessionRunner(env, id, request, 0);
     // Cluster mode: the session's lease is taken before its first append (which carries it).
-    if (gate !== undefined) runner.chain = gate.then(() => undefined);
+    if (gate !== undefined) runner.chain = gate(runner);
     const submitted: SessionEvent[] = prompts.map((text) => ({ type: "prompt.submitted", promptId: env.newPromptId(), text, at: request.at }));
     void runner.commit(submitted, { leading: request, metadata, expectedVersion: "no_stream" });
     return runner;

@@ -1,4 +1,4 @@
-import { createInMemoryStore } from "@cloudsession/store";
+import { StoreError, createInMemoryStore, type EventStore } from "@cloudsession/store";
 import { describe, expect, test } from "vitest";
 import { createEngine, isEngineError } from "../src/index.js";
 import { completed, useHarness, waitFor, type Harness } from "./support/harness.js";
@@ -48,6 +48,59 @@ describe("durability", () => {
     await expect(second.resume(bad.id)).rejects.toMatchObject({ code: "CORRUPTED_LOG" });
     recovered[0]?.send("three");
     await waitFor(() => completed(recovered[0]!) === 2, "the recovered session's next turn");
+    await second.close({ sessions: "close" });
+  });
+
+  test("recovery reads the logs in one batch, in the store's order", async () => {
+    h = await setUp({});
+    const inner = createInMemoryStore();
+    const first = createEngine({ runtimeUrl: h.sim.url, store: inner, heartbeatMs: 0 });
+    const sessions = [0, 1, 2].map((n) => first.start({ repository, prompts: [`p${n}`] }));
+    await waitFor(() => sessions.every((session) => completed(session) === 1), "three turns");
+    await first.close();
+
+    const batches: string[][] = [];
+    let singleReads = 0;
+    const store: EventStore = {
+      ...inner,
+      readStreams: (ids, options) => {
+        batches.push([...ids]);
+        return inner.readStreams(ids, options);
+      },
+      readStream: (id, options) => {
+        singleReads++;
+        return inner.readStream(id, options);
+      },
+    };
+    const second = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
+    const recovered = await second.recover();
+    expect(recovered.map((session) => session.id)).toEqual(sessions.map((session) => session.id));
+    expect(batches).toEqual([sessions.map((session) => session.id)]);
+    expect(singleReads).toBe(0);
+    await second.close({ sessions: "close" });
+  });
+
+  test("a failed batch read falls back to one read per log: only the unreadable one is reported", async () => {
+    h = await setUp({});
+    const inner = createInMemoryStore();
+    const first = createEngine({ runtimeUrl: h.sim.url, store: inner, heartbeatMs: 0 });
+    const [a, bad, c] = [0, 1, 2].map((n) => first.start({ repository, prompts: [`p${n}`] }));
+    await waitFor(() => [a, bad, c].every((session) => completed(session!) === 1), "three turns");
+    await first.close();
+
+    const broken = (): StoreError => new StoreError("CORRUPTED_EVENT", `event 2 of stream ${bad!.id} is not JSON`, { details: { streamId: bad!.id, version: 2 } });
+    const store: EventStore = {
+      ...inner,
+      readStreams: () => Promise.reject(broken()),
+      readStream: (id, options) => (id === bad!.id ? Promise.reject(broken()) : inner.readStream(id, options)),
+    };
+    const errors: [unknown, string][] = [];
+    const second = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, onError: (error, key) => errors.push([error, key]) });
+    const recovered = await second.recover();
+    expect(recovered.map((session) => session.id)).toEqual([a!.id, c!.id]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.[1]).toBe(bad!.id);
+    expect(errors[0]?.[0]).toMatchObject({ code: "CORRUPTED_EVENT" });
     await second.close({ sessions: "close" });
   });
 

@@ -15,7 +15,7 @@ function foldEveryEvent(log: readonly SessionLogEvent[]) {
   if (request?.type !== "session.requested") throw new Error("no session.requested");
   const actor = createActor(sessionMachine, { input: inputFromRequest(request) });
   actor.start();
-  for (const event of rest) actor.send(event);
+  for (const event of rest) if (event.type !== "session.requested") actor.send(event);
   return actor.getSnapshot();
 }
 

@@ -36,6 +36,16 @@ const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\
 const unstorable = (text: string): boolean => text.includes("\u0000") || loneSurrogate.test(text);
 
 /**
+ * Whether PostgreSQL `text` can hold the string unchanged (no NUL, no unpaired surrogate).
+ *
+ * @example
+ * ```ts
+ * isStorableText("session-1"); // true
+ * ```
+ */
+export const isStorableText = (text: string): boolean => !unstorable(text);
+
+/**
  * Validates an append's arguments and serializes its JSON once, up front, so a bad argument fails
  * only its own call (never a group-commit batch) and adapters store exactly what was checked.
  *

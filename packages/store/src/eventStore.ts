@@ -82,6 +82,12 @@ export interface ReadStreamResult {
   readonly events: readonly StoredEvent[];
 }
 
+/** Options of {@link EventStore.readStreams}. */
+export interface ReadStreamsOptions {
+  /** At most this many events per stream, from version 1; defaults to all. */
+  readonly maxCount?: number;
+}
+
 /** Options of {@link EventStore.readAll}. */
 export interface ReadAllOptions {
   /** Return events strictly after this checkpoint; defaults to `START`. */
@@ -182,6 +188,22 @@ export interface EventStore {
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   /** Reads one stream in version order. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadStreamResult>;
+  /**
+   * Reads many streams at once (e.g. every open session on recovery): one result per id, in the
+   * order given, each what `readStream(id, options)` returns; a missing stream comes back with
+   * `exists: false`, and a repeated id is answered each time. SQL adapters read up to 500 streams
+   * per statement, so each such chunk is one consistent snapshot (the whole call is not).
+   *
+   * @throws StoreError `INVALID_ARGUMENT` (ids not an array of strings, an id with NUL or an unpaired surrogate, a bad `maxCount`), `CORRUPTED_EVENT`, `STORE_CLOSED`.
+   * @example
+   * ```ts
+   * const open = await store.listStreams({ status: "open" });
+   * for (const { streamId, version, events } of await store.readStreams(open.map((s) => s.streamId))) {
+   *   console.log(streamId, version, events.length);
+   * }
+   * ```
+   */
+  readStreams(streamIds: readonly string[], options?: ReadStreamsOptions): Promise<readonly ReadStreamResult[]>;
   /**
    * Reads the global order after a checkpoint. Never skips: an event that is not returned yet will
    * come after the returned checkpoint, even when its transaction started earlier.

@@ -13,6 +13,7 @@ import type {
   ReadAllResult,
   ReadStreamOptions,
   ReadStreamResult,
+  ReadStreamsOptions,
   StreamSummary,
   SubscribeOptions,
   Subscription,
@@ -20,7 +21,7 @@ import type {
 import { matchesExpectedVersion } from "./expectedVersion.js";
 import { createInMemoryCoordination } from "./inMemoryCoordination.js";
 import { startPollingSubscription } from "./pollingSubscription.js";
-import { readAllLimit, readStreamRange, streamStatusOf } from "./readOptions.js";
+import { readAllLimit, readStreamRange, readStreamsArguments, streamStatusOf } from "./readOptions.js";
 import { settle } from "./settle.js";
 import { StoreError } from "./storeError.js";
 import { createWakeSignal } from "./wakeSignal.js";
@@ -151,6 +152,18 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
       const state = streams.get(streamId);
       const rows = state?.rows.slice(fromVersion - 1, maxCount === undefined ? undefined : fromVersion - 1 + maxCount) ?? [];
       return { streamId, exists: state !== undefined, version: state?.version ?? 0, final: state?.final ?? false, events: rows.map(decodeEventRow) };
+      });
+    },
+
+    readStreams(streamIds: readonly string[], readOptions?: ReadStreamsOptions): Promise<readonly ReadStreamResult[]> {
+      return settle(() => {
+        assertOpen();
+        const { maxCount } = readStreamsArguments(streamIds, readOptions);
+        return streamIds.map((streamId): ReadStreamResult => {
+          const state = streams.get(streamId);
+          const rows = state?.rows.slice(0, maxCount) ?? [];
+          return { streamId, exists: state !== undefined, version: state?.version ?? 0, final: state?.final ?? false, events: rows.map(decodeEventRow) };
+        });
       });
     },
 

@@ -12,6 +12,7 @@ export type {
   ReadAllResult,
   ReadStreamOptions,
   ReadStreamResult,
+  ReadStreamsOptions,
   StoredEvent,
   StreamStatus,
   StreamSummary,

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { EventStore } from "./eventStore.js";
+import { StoreError } from "./storeError.js";
 import { createSqlEventStore, type SqlEventStoreOptions } from "./sql/sqlEventStore.js";
 import type { SqlExecutor, SqlQueryable, SqlRow } from "./sql/sqlExecutor.js";
 
@@ -11,6 +12,13 @@ export type PostgresStoreOptions = Omit<SqlEventStoreOptions, "label"> &
         readonly connectionString: string;
         /** Pool size when the store creates the pool; default 10. */
         readonly poolSize?: number;
+        /**
+         * The server ends a transaction left idle this long (`idle_in_transaction_session_timeout`),
+         * so a writer frozen mid-transaction (a GC pause, SIGSTOP, a partition) cannot hold its
+         * locks for good and block other instances. Default 10,000 ms; keep it below a cluster's
+         * lease TTL. 0 turns it off.
+         */
+        readonly idleInTransactionTimeoutMs?: number;
         readonly pool?: undefined;
       }
     | {
@@ -18,6 +26,7 @@ export type PostgresStoreOptions = Omit<SqlEventStoreOptions, "label"> &
         readonly pool: pg.Pool;
         readonly connectionString?: undefined;
         readonly poolSize?: undefined;
+        readonly idleInTransactionTimeoutMs?: undefined;
       }
   );
 
@@ -32,7 +41,13 @@ export type PostgresStoreOptions = Omit<SqlEventStoreOptions, "label"> &
  */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<EventStore> {
   const owned = options.pool === undefined;
-  const pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
+  const pool =
+    options.pool ??
+    new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      idle_in_transaction_session_timeout: idleInTransactionTimeout(options.idleInTransactionTimeoutMs),
+    });
   // An idle pooled client that loses its connection emits 'error'; unhandled, that kills the process.
   const onIdleError = (): void => undefined;
   if (owned) pool.on("error", onIdleError);
@@ -43,6 +58,12 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     if (owned) await pool.end();
     throw error;
   }
+}
+
+function idleInTransactionTimeout(ms: number | undefined): number {
+  const value = ms ?? 10_000;
+  if (!Number.isInteger(value) || value < 0) throw new StoreError("INVALID_ARGUMENT", `idleInTransactionTimeoutMs must be a non-negative integer, got ${String(ms)}`);
+  return value;
 }
 
 function quoteIdentifier(name: string): string {

@@ -1,4 +1,5 @@
-import type { ReadStreamOptions, StreamStatus } from "./eventStore.js";
+import { isStorableText } from "./appendRequest.js";
+import type { ReadStreamOptions, ReadStreamsOptions, StreamStatus } from "./eventStore.js";
 import { StoreError } from "./storeError.js";
 
 /** Default and ceiling of a `readAll` page: big enough to amortize a query, small enough for memory. */
@@ -29,6 +30,27 @@ export function readStreamRange(options: ReadStreamOptions = {}): { fromVersion:
   const maxCount = options.maxCount;
   if (maxCount !== undefined && (!Number.isSafeInteger(maxCount) || maxCount < 0)) throw new StoreError("INVALID_ARGUMENT", `maxCount must be an integer >= 0, got ${maxCount}`);
   return { fromVersion, maxCount };
+}
+
+/**
+ * Validates `readStreams` arguments. Ids are not held to the append rules (an empty or overlong id
+ * simply does not exist, as with `readStream`), but one PostgreSQL cannot compare unchanged (NUL,
+ * an unpaired surrogate) is refused rather than failing or matching another stream.
+ *
+ * @throws StoreError `INVALID_ARGUMENT`
+ * @example
+ * ```ts
+ * readStreamsArguments(["s-1", "s-2"], { maxCount: 10 }); // { maxCount: 10 }
+ * ```
+ */
+export function readStreamsArguments(streamIds: unknown, options: ReadStreamsOptions = {}): { maxCount: number | undefined } {
+  if (!Array.isArray(streamIds)) throw new StoreError("INVALID_ARGUMENT", "streamIds must be an array of stream ids");
+  for (const [index, streamId] of (streamIds as unknown[]).entries()) {
+    if (typeof streamId !== "string" || !isStorableText(streamId)) {
+      throw new StoreError("INVALID_ARGUMENT", `streamIds[${index}] must be a string without NUL or unpaired surrogates`);
+    }
+  }
+  return { maxCount: readStreamRange({ maxCount: options.maxCount }).maxCount };
 }
 
 /** Validates a `listStreams` status; defaults to `"open"`. */

@@ -23,6 +23,12 @@ export interface ClusterHost {
   apply(sessionId: string, command: SessionCommand): Promise<boolean>;
   /** Catches followers up with the log. */
   refreshFollowers(): Promise<void>;
+  /**
+   * The process stood still for longer than a lease's safety margin (a long GC pause, SIGSTOP, a
+   * suspended VM): leases may have lapsed meanwhile, so requests still queued for the runtime must
+   * not go out. Called from a timer, ahead of the I/O callbacks that would flush them.
+   */
+  onPause(pausedMs: number): void;
   /** Told about failures of the background loops; they retry on their next tick. */
   onError(error: unknown, sessionId: string): void;
   onOwnershipChange(sessionId: string, kind: "acquired" | "lost" | "released"): void;
@@ -83,7 +89,31 @@ export class ClusterMember implements RunnerOwnership {
       this.pollSoon();
       return this.polling ?? Promise.resolve();
     });
+    this.watchForPauses();
     this.pollSoon();
+  }
+
+  /**
+   * A short timer that notices when the process did not run: after SIGCONT (or a long pause) the
+   * overdue timer fires before the socket callbacks that would flush sends queued before it, so
+   * the engine can drop that connection while the leases are in doubt.
+   */
+  private watchForPauses(): void {
+    const periodMs = Math.max(10, Math.min(100, Math.floor(this.safetyMs / 2)));
+    let last = this.clock.now();
+    const tick = (): void => {
+      const handle = this.clock.setTimeout(() => {
+        this.timers.delete(handle);
+        if (this.stopped) return;
+        const now = this.clock.now();
+        const paused = now - last - periodMs;
+        last = now;
+        if (paused > this.safetyMs && this.held.size > 0) this.host.onPause(paused);
+        tick();
+      }, periodMs);
+      this.timers.add(handle);
+    };
+    tick();
   }
 
   // ---- RunnerOwnership ----------------------------------------------------------------------

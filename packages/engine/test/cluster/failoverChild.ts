@@ -32,16 +32,23 @@ export type ParentMessage =
   | { readonly type: "close"; readonly requestId: number; readonly ids: readonly string[] }
   | { readonly type: "shutdown" };
 
-/** One append this instance tried: `[streamId, events, calledAt, settledAt, outcome, fenced]` (outcome: a store error's code when refused). */
-export type AppendRecord = readonly [streamId: string, events: number, calledAt: number, settledAt: number, outcome: "landed" | StoreErrorCode | "other", fenced: boolean];
+/** A coordination call (renew, claim, …) that took longer than 300 ms: `[method, ms, calledAt]`. */
+export type SlowCall = readonly [method: string, ms: number, calledAt: number];
+const SLOW_CALL_MS = 300;
+
+/** One append this instance tried: `[streamId, event types, calledAt, settledAt, outcome, fenced]` (outcome: a store error's code when refused). */
+export type AppendRecord = readonly [streamId: string, events: string, calledAt: number, settledAt: number, outcome: "landed" | StoreErrorCode | "other", fenced: boolean];
 
 export type ChildMessage =
   | { readonly type: "ready" }
   | { readonly type: "started"; readonly index: number; readonly id: string }
   | { readonly type: "ownership"; readonly change: OwnershipChange; readonly at: number }
-  /** Sent every 100 ms: sessions this instance owns, and how many of them are mid-turn. */
-  /** `lagMs`: how late this 100 ms tick fired, i.e. how long the event loop was busy or the process starved. */
-  | { readonly type: "status"; readonly owned: number; readonly streaming: number; readonly completedPrompts: number; readonly appends: readonly AppendRecord[]; readonly lagMs: number; readonly at: number }
+  /**
+   * Sent every 100 ms: sessions this instance owns and how many are mid-turn, what it appended and
+   * which coordination calls were slow since the last one; `lagMs`: how late this tick fired (how
+   * long the event loop was busy or the process starved).
+   */
+  | { readonly type: "status"; readonly owned: number; readonly streaming: number; readonly completedPrompts: number; readonly appends: readonly AppendRecord[]; readonly slowCalls: readonly SlowCall[]; readonly lagMs: number; readonly at: number }
   | { readonly type: "error"; readonly sessionKey: string; readonly code: string | null; readonly message: string; readonly at: number }
   | { readonly type: "reply"; readonly requestId: number; readonly states: readonly string[] }
   | { readonly type: "closed"; readonly appends: readonly AppendRecord[] };
@@ -50,20 +57,46 @@ const config = JSON.parse(readFileSync(process.argv[2] ?? "", "utf8")) as Failov
 const tell = (message: ChildMessage): void => void process.send?.(message);
 
 let appends: AppendRecord[] = [];
-const base = await openPostgresStore({ connectionString: config.connectionString, schema: config.schema, poolSize: 4 });
+let slowCalls: SlowCall[] = [];
+// Below the lease TTL: a transaction left open by a frozen instance ends before its leases are due.
+const base = await openPostgresStore({ connectionString: config.connectionString, schema: config.schema, idleInTransactionTimeoutMs: 1_000 });
+const coordination = base.coordination;
+// Times every coordination call (a renewal slower than the lease's margin loses the lease).
+const timedCoordination =
+  coordination === undefined
+    ? undefined
+    : new Proxy(coordination, {
+        get(target, property) {
+          const value: unknown = Reflect.get(target, property, target);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            const calledAt = Date.now();
+            const result = (value as (...args: unknown[]) => unknown).apply(target, args);
+            if (result instanceof Promise) {
+              void result.then(
+                () => Date.now() - calledAt > SLOW_CALL_MS && slowCalls.push([String(property), Date.now() - calledAt, calledAt]),
+                () => undefined,
+              );
+            }
+            return result;
+          };
+        },
+      });
 // Observes every append the engine makes; changes nothing (same arguments, same result or error).
 const store = new Proxy(base, {
   get(target, property) {
+    if (property === "coordination") return timedCoordination;
     if (property === "append") {
       return async (...args: Parameters<EventStore["append"]>) => {
         const calledAt = Date.now();
         const fenced = args[2]?.fence !== undefined;
+        const types = args[1].map((event) => event.type).join(",");
         try {
           const result = await target.append(...args);
-          appends.push([args[0], args[1].length, calledAt, Date.now(), "landed", fenced]);
+          appends.push([args[0], types, calledAt, Date.now(), "landed", fenced]);
           return result;
         } catch (error) {
-          appends.push([args[0], args[1].length, calledAt, Date.now(), isStoreError(error) ? error.code : "other", fenced]);
+          appends.push([args[0], types, calledAt, Date.now(), isStoreError(error) ? error.code : "other", fenced]);
           throw error;
         }
       };
@@ -107,8 +140,9 @@ function status(): void {
     if (session.state === "streaming") streaming++;
     completedPrompts += session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length;
   }
-  tell({ type: "status", owned: owned.size, streaming, completedPrompts, appends, lagMs, at: now });
+  tell({ type: "status", owned: owned.size, streaming, completedPrompts, appends, slowCalls, lagMs, at: now });
   appends = [];
+  slowCalls = [];
 }
 const ticker = setInterval(status, 100);
 

@@ -150,12 +150,16 @@ export function createSqlCoordination(executor: SqlExecutor, options: SqlCoordin
         assertClaimOptions(claimOptions);
         // SKIP LOCKED spreads concurrent claimers over different streams (and skips a stream in
         // the middle of an append); the upsert's WHERE still decides, so a claimer whose snapshot
-        // is older than another's commit takes nothing that is held.
+        // is older than another's commit takes nothing that is held. A lapsed lease row that is
+        // locked (an append of a frozen owner, mid-transaction) is skipped too rather than waited
+        // for, so one stuck writer cannot stall the claim of every other stream.
         const rows = await executor.query(
           `WITH candidates AS (
              SELECT st.stream_id, st.created_at FROM ${s}.streams AS st
              WHERE NOT st.final AND ($2::text IS NULL OR st.first_event_type = $2::text)
                AND NOT EXISTS (SELECT 1 FROM ${s}.leases AS held WHERE held.stream_id = st.stream_id AND held.expires_at > clock_timestamp())
+               AND (NOT EXISTS (SELECT 1 FROM ${s}.leases AS any_lease WHERE any_lease.stream_id = st.stream_id)
+                    OR EXISTS (SELECT 1 FROM ${s}.leases AS free WHERE free.stream_id = st.stream_id FOR UPDATE SKIP LOCKED))
              ORDER BY st.created_at, st.stream_id
              LIMIT $3
              FOR NO KEY UPDATE OF st SKIP LOCKED

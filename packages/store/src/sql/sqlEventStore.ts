@@ -14,6 +14,7 @@ import type {
   ReadAllResult,
   ReadStreamOptions,
   ReadStreamResult,
+  ReadStreamsOptions,
   StoredEvent,
   StreamSummary,
   SubscribeOptions,
@@ -22,7 +23,7 @@ import type {
 import { matchesExpectedVersion } from "../expectedVersion.js";
 import { createGroupCommitter, type BatchOutcome } from "../groupCommit.js";
 import { startPollingSubscription } from "../pollingSubscription.js";
-import { readAllLimit, readStreamRange, streamStatusOf } from "../readOptions.js";
+import { readAllLimit, readStreamRange, readStreamsArguments, streamStatusOf } from "../readOptions.js";
 import { StoreError } from "../storeError.js";
 import { createWakeSignal } from "../wakeSignal.js";
 import { migrate, quoteSchema } from "./migrations.js";
@@ -55,6 +56,9 @@ const eventColumns = "stream_id, version, position, transaction_id::text AS tran
 /** PostgreSQL errors after which re-running the whole batch is correct: deadlock, serialization, unique race. */
 const retryableCodes = new Set(["40P01", "40001", "23505"]);
 const maxAttempts = 5;
+
+/** Distinct streams per `readStreams` statement: bounds the parameter array and the rows held at once. */
+const readStreamsChunk = 500;
 
 /** Streams kept in the version cache of the fast path; beyond this the oldest are forgotten. */
 const maxKnownStreams = 100_000;
@@ -587,6 +591,34 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
     return { events, checkpoint: events.at(-1)?.checkpoint ?? after, hasMore: events.length === limit };
   }
 
+  /** One statement, one snapshot, for up to {@link readStreamsChunk} distinct ids. */
+  async function readStreamsChunkOf(ids: readonly string[], maxCount: number | undefined, into: Map<string, ReadStreamResult>): Promise<void> {
+    const rows = await executor.query(
+      `SELECT st.stream_id AS read_stream_id, st.version AS stream_version, st.final AS stream_final, e.*
+       FROM ${s}.streams st
+       LEFT JOIN LATERAL (
+         SELECT ${eventColumns} FROM ${s}.events
+         WHERE stream_id = st.stream_id
+         ORDER BY version LIMIT $2
+       ) e ON true
+       WHERE st.stream_id = ANY($1::text[])
+       ORDER BY st.stream_id, e.version`,
+      [ids, maxCount ?? null],
+      `${statementPrefix}_read_streams`,
+    );
+    let current: { streamId: string; exists: true; version: number; final: boolean; events: StoredEvent[] } | undefined;
+    for (const row of rows) {
+      const streamId = String(row.read_stream_id);
+      if (current?.streamId !== streamId) {
+        current = { streamId, exists: true, version: toSafeInteger(row.stream_version) ?? 0, final: row.stream_final === true, events: [] };
+        into.set(streamId, current);
+        // As in readStream: a recovered writer's next append takes the fast path.
+        remember(streamId, { version: current.version, final: current.final });
+      }
+      if (row.position !== null) current.events.push(decodeEventRow(row as unknown as EventRow));
+    }
+  }
+
   function ensureListening(): void {
     const listen = executor.listen?.bind(executor);
     if (listen === undefined || listening !== undefined) return;
@@ -633,6 +665,17 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
       // Writers read before they append: priming the cache lets that append take the fast path.
       remember(streamId, { version, final });
       return { streamId, exists: true, version, final, events };
+    },
+
+    async readStreams(streamIds: readonly string[], readOptions?: ReadStreamsOptions): Promise<readonly ReadStreamResult[]> {
+      assertOpen();
+      const { maxCount } = readStreamsArguments(streamIds, readOptions);
+      const distinct = [...new Set(streamIds)];
+      const found = new Map<string, ReadStreamResult>();
+      for (let start = 0; start < distinct.length; start += readStreamsChunk) {
+        await readStreamsChunkOf(distinct.slice(start, start + readStreamsChunk), maxCount, found);
+      }
+      return streamIds.map((streamId) => found.get(streamId) ?? { streamId, exists: false, version: 0, final: false, events: [] });
     },
 
     readAll,

@@ -43,6 +43,7 @@ export function describeEventStoreConformance(name: string, factory: EventStoreF
     describe("append and readStream", () => appendConformance(factory));
     describe("expected versions", () => expectedVersionConformance(factory));
     describe("concurrency and batches", () => concurrencyConformance(factory));
+    describe("readStreams", () => readStreamsConformance(factory));
     describe("readAll", () => readAllConformance(factory));
     describe("listStreams", () => listStreamsConformance(factory));
     describe("subscribe", () => subscribeConformance(factory));
@@ -280,6 +281,65 @@ export function concurrencyConformance(factory: EventStoreFactory): void {
     }));
 }
 
+/** readStreams: many streams at once, each exactly what readStream returns, in the order asked. */
+export function readStreamsConformance(factory: EventStoreFactory): void {
+  it("answers existing, final, missing and repeated ids in the order given, like readStream", () =>
+    withStore(factory, async (store) => {
+      await store.append("a", [event("A1", { n: 1 }), event("A2", { n: 2 }, { actor: "me" })]);
+      await store.append("b", [event("B1")]);
+      await store.append("done", [event("D1"), event("D2")], { markFinal: true, streamMetadata: { title: "x" } });
+      await store.append("a", [event("A3")]);
+      const ids = ["done", "missing", "a", "b", "a", "missing", "unicode-🚀"];
+      const batch = await store.readStreams(ids);
+      expect(batch.map((read) => read.streamId)).toEqual(ids);
+      expect(batch).toEqual(await Promise.all(ids.map((id) => store.readStream(id))));
+      expect(batch[0]).toMatchObject({ exists: true, version: 2, final: true });
+      expect(batch[1]).toEqual({ streamId: "missing", exists: false, version: 0, final: false, events: [] });
+      expect(batch[2]?.events.map((e) => [e.version, e.type])).toEqual([[1, "A1"], [2, "A2"], [3, "A3"]]);
+      expect(await store.readStreams([])).toEqual([]);
+    }));
+
+  it("limits each stream with maxCount like readStream", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("A"), event("B"), event("C")]);
+      await store.append("t", [event("X")]);
+      const ids = ["s", "t", "none"];
+      for (const maxCount of [0, 1, 2, 10]) {
+        expect(await store.readStreams(ids, { maxCount })).toEqual(await Promise.all(ids.map((id) => store.readStream(id, { maxCount }))));
+      }
+      expect((await store.readStreams(["s"], { maxCount: 2 }))[0]).toMatchObject({ version: 3, events: [{ type: "A" }, { type: "B" }] });
+    }));
+
+  it("reads more ids than one chunk holds (1,200 with repeats) in order", () =>
+    withStore(factory, async (store) => {
+      const existing = Array.from({ length: 700 }, (_, index) => `big-${index}`);
+      await Promise.all(existing.map((id, index) => store.append(id, Array.from({ length: 1 + (index % 3) }, (_, n) => event(`E${n}`, { index })), { markFinal: index % 7 === 0 })));
+      // Interleaves existing, missing and repeated ids in an order unlike any the store keeps.
+      const ids = Array.from({ length: 1200 }, (_, index) => (index % 5 === 4 ? `gone-${index}` : `big-${(index * 389) % 700}`));
+      const batch = await store.readStreams(ids);
+      expect(batch).toHaveLength(1200);
+      expect(batch.map((read) => read.streamId)).toEqual(ids);
+      const single: unknown[] = [];
+      for (const id of ids) single.push(await store.readStream(id));
+      expect(batch).toEqual(single);
+      expect(batch.filter((read) => read.exists)).toHaveLength(960);
+    }));
+
+  it("rejects bad arguments with INVALID_ARGUMENT", () =>
+    withStore(factory, async (store) => {
+      await store.append("s", [event("A")]);
+      await expectStoreError(store.readStreams("s" as unknown as string[]), "INVALID_ARGUMENT");
+      await expectStoreError(store.readStreams([1 as unknown as string]), "INVALID_ARGUMENT");
+      await expectStoreError(store.readStreams(["s", null as unknown as string]), "INVALID_ARGUMENT");
+      await expectStoreError(store.readStreams(["nul\u0000id"]), "INVALID_ARGUMENT");
+      await expectStoreError(store.readStreams(["lone\ud800"]), "INVALID_ARGUMENT");
+      await expectStoreError(store.readStreams(["s"], { maxCount: -1 }), "INVALID_ARGUMENT");
+      await expectStoreError(store.readStreams(["s"], { maxCount: 1.5 }), "INVALID_ARGUMENT");
+      // Ids append would refuse are simply absent, as with readStream.
+      expect(await store.readStreams([""])).toEqual([await store.readStream("")]);
+    }));
+}
+
 /** The global order: completeness, checkpoints, paging. */
 export function readAllConformance(factory: EventStoreFactory): void {
   it("returns every event once in commit order with increasing checkpoints", () =>
@@ -463,6 +523,7 @@ export function closeConformance(factory: EventStoreFactory): void {
       await store.close();
       await expectStoreError(store.append("s", [event("A")]), "STORE_CLOSED");
       await expectStoreError(store.readStream("s"), "STORE_CLOSED");
+      await expectStoreError(store.readStreams(["s"]), "STORE_CLOSED");
       await expectStoreError(store.readAll(), "STORE_CLOSED");
       await expectStoreError(store.listStreams(), "STORE_CLOSED");
       expect(() => store.subscribe(() => undefined)).toThrow(expect.objectContaining({ code: "STORE_CLOSED" }) as Error);
@@ -477,8 +538,8 @@ export function corruptionConformance(factory: EventStoreFactory): void {
       await store.append("ok", [event("A")]);
       await store.append("broken", [event("A"), event("B")]);
       await fixture.corruptEvent("broken", 2);
-      for (const attempt of [store.readStream("broken"), store.readAll()]) {
-        const error = await attempt.catch((reason: unknown) => reason);
+      for (const attempt of [() => store.readStream("broken"), () => store.readStreams(["ok", "broken"]), () => store.readAll()]) {
+        const error = await attempt().catch((reason: unknown) => reason);
         expect(isStoreError(error, "CORRUPTED_EVENT")).toBe(true);
         expect(isStoreError(error) && error.details).toMatchObject({ streamId: "broken", version: 2 });
         expect((error as Error).message).toContain("broken");

@@ -9,6 +9,7 @@ export {
   listStreamsConformance,
   propertyConformance,
   readAllConformance,
+  readStreamsConformance,
   subscribeConformance,
   type ConformanceOptions,
   type EventStoreFactory,
