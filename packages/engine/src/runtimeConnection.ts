@@ -96,7 +96,7 @@ export class RuntimeConnectionManager {
     // A connection still being made would otherwise outlive the engine and keep the process alive.
     const client = this.current ?? (await this.starting?.catch(() => undefined));
     this.current = undefined;
-    if (client && this.target.kind !== "client") await client.stop().catch(() => undefined);
+    if (client && this.target.kind !== "client") await stopWithin(client, STOP_GRACE_MS);
   }
 
   private async connect(): Promise<CopilotClient> {
@@ -132,4 +132,24 @@ export function runtimeEnvironment(base: Readonly<Record<string, string | undefi
   if (identity.integrationId !== undefined) env.GITHUB_COPILOT_INTEGRATION_ID = identity.integrationId;
   if (identity.missionControlBaseUrl !== undefined) env.COPILOT_MC_BASE_URL = identity.missionControlBaseUrl;
   return env;
+}
+
+/** How long a graceful client stop may take before the connection is cut instead. */
+const STOP_GRACE_MS = 10_000;
+
+/** `client.stop()`, or `forceStop()` when the runtime does not answer in time: closing never hangs on it. */
+async function stopWithin(client: CopilotClient, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), graceMs);
+    timer.unref();
+  });
+  try {
+    const result = await Promise.race([client.stop().then(() => "stopped" as const), late]);
+    if (result === "late") await client.forceStop().catch(() => undefined);
+  } catch {
+    await client.forceStop().catch(() => undefined);
+  } finally {
+    clearTimeout(timer);
+  }
 }

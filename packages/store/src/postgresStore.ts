@@ -80,6 +80,13 @@ function postgresExecutor(pool: pg.Pool, owned: boolean): SqlExecutor {
     async transaction(body, options = {}) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A checked-out client's 'error' (the server ended the connection, e.g. after
+      // idle_in_transaction_session_timeout) is ours to handle: unhandled it kills the process.
+      // The statement in flight rejects on its own; the client must not go back to the pool.
+      const onError = (error: Error): void => {
+        broken = error;
+      };
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await body({ query: queryOn(client) });
@@ -95,6 +102,7 @@ function postgresExecutor(pool: pg.Pool, owned: boolean): SqlExecutor {
         }
         throw error;
       } finally {
+        client.off("error", onError);
         client.release(broken);
       }
     },

@@ -109,6 +109,7 @@ export class ClusterMember implements RunnerOwnership {
         const paused = now - last - periodMs;
         last = now;
         if (paused > this.safetyMs && this.held.size > 0) this.host.onPause(paused);
+        this.dropExpired(now);
         tick();
       }, periodMs);
       this.timers.add(handle);
@@ -197,6 +198,15 @@ export class ClusterMember implements RunnerOwnership {
   async leave(): Promise<void> {
     await this.release([...this.held.keys()]).catch((error: unknown) => this.host.onError(error, "*"));
     await this.coordination.retire(this.instanceId).catch((error: unknown) => this.host.onError(error, "*"));
+  }
+
+  /**
+   * A lease not renewed in time is given up here, whatever the store would still say: this
+   * instance can no longer be sure it holds it (a renewal may be stuck on a dead connection), so
+   * it stops acting, and the session lapses to whoever claims it next, this instance included.
+   */
+  private dropExpired(now: number): void {
+    for (const [sessionId, held] of this.held) if (now >= held.validUntil) this.lost(sessionId);
   }
 
   private hold(lease: Lease, askedAt: number): void {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { decodeEvent, type OwnershipChange } from "../../src/index.js";
-import type { AppendRecord, ChildMessage, FailoverChildConfig, FailoverSessionSpec, ParentMessage, SlowCall } from "./failoverChild.js";
+import type { AppendRecord, ChildMessage, FailoverChildConfig, FailoverSessionSpec, ParentMessage, SendPoint, SlowCall } from "./failoverChild.js";
 
 // Three engine processes share one PostgreSQL schema; the parent runs the simulator, reads the log
 // and kills (SIGKILL) or freezes (SIGSTOP … SIGCONT) one of them while its sessions are mid-turn.
@@ -187,7 +187,9 @@ describe.skipIf(!postgresReachable)("cluster failover: three engine processes on
         () => [...taken].every((id) => lostAfterResume().has(id)),
         "the resumed instance to report `lost` for every session it held",
         15_000,
-        () => `${[...taken].filter((id) => !lostAfterResume().has(id)).length} of ${taken.size} not reported lost`,
+        () =>
+          `${[...taken].filter((id) => !lostAfterResume().has(id)).length} of ${taken.size} not reported lost; its last status ${JSON.stringify(frozen.status)}, ` +
+          `errors ${JSON.stringify(countBy(frozen.errors.map((error) => error.code ?? error.message)))}; its output: ${frozen.output().slice(-2_000)}`,
       );
       // Let it act on whatever it had buffered (SDK events, timers, commands) for a few polls.
       await sleep(4 * POLL_MS + 1_000);
@@ -212,10 +214,23 @@ describe.skipIf(!postgresReachable)("cluster failover: three engine processes on
           `freeze: ${id} log: ${log.join(" ")}\nworker: ${JSON.stringify(worker === undefined ? null : { received: worker.promptsReceived, turnsCompleted: worker.turnsCompleted, resumes: worker.resumes, resumeParams: worker.resumeParams, aborts: worker.aborts })}`,
         );
       }
-      // Soft, so one run reports every finding (the final checks below repeat exactly-once anyway).
-      const lateDeliveries = cluster.sim.stats.received.slice(receivedBefore).map((record) => `${record.prompt} (in ${record.sessionId})`);
-      expect.soft(lateDeliveries, "prompts that reached the worker after SIGCONT (a send the frozen instance had begun before the freeze)").toEqual([]);
-      expect.soft(landed, "events that landed in a log after SIGCONT").toEqual([]);
+      // The one window no lease closes (docs/scaling.md): a send the frozen instance had begun
+      // (`before:send`) and not finished (`after:send`) when it froze may still leave on waking,
+      // although the pause watchdog drops the connection before most queued sends can. Anything
+      // else reaching the worker, or landing in a log, after SIGCONT is a bug.
+      const inFlightAtFreeze = new Set<string>();
+      for (const [sessionKey, point, at] of frozen.sends) {
+        if (at >= resumedAt) continue;
+        if (point === "before:send") inFlightAtFreeze.add(sessionKey);
+        else inFlightAtFreeze.delete(sessionKey);
+      }
+      const streamOf = new Map<string, string>();
+      for (const id of cluster.sessionIds()) streamOf.set((await cluster.snapshotOf(id)).context.sessionId ?? "", id);
+      const lateDeliveries = cluster.sim.stats.received.slice(receivedBefore).map((record) => ({ stream: streamOf.get(record.sessionId) ?? "?", prompt: record.prompt }));
+      console.log(`freeze: ${inFlightAtFreeze.size} sends in flight at the freeze; ${lateDeliveries.length} prompts reached the worker after SIGCONT`);
+      expect(lateDeliveries.filter((delivery) => !inFlightAtFreeze.has(delivery.stream)), "prompts that reached the worker after SIGCONT without a send in flight at the freeze").toEqual([]);
+      const explained = new Set(lateDeliveries.map((delivery) => delivery.stream));
+      expect(grown.filter((id) => !explained.has(id)).map((id) => landed[grown.indexOf(id)]), "events that landed in a log after SIGCONT, other than a late delivery's turn").toEqual([]);
       const afterResume = frozen.appends.filter(([streamId, , calledAt]) => taken.has(streamId) && calledAt >= resumedAt);
       const refused = afterResume.filter(([, , , , outcome]) => outcome === "LEASE_LOST");
       console.log(
@@ -235,7 +250,7 @@ describe.skipIf(!postgresReachable)("cluster failover: three engine processes on
       const states = await frozen.request({ type: "close", requestId: 0, ids: cluster.sessionIds() });
       expect(new Set(states)).toEqual(new Set(["closed"]));
       await cluster.shutdown(cluster.instances);
-      await cluster.verify();
+      await cluster.verify(new Set(lateDeliveries.map((delivery) => delivery.prompt)));
     } finally {
       await cluster.dispose();
     }
@@ -251,6 +266,8 @@ interface Instance {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly ownership: { change: OwnershipChange; at: number }[];
   readonly appends: AppendRecord[];
+  /** When it began and finished each send to the runtime (probe points). */
+  readonly sends: SendPoint[];
   readonly errors: Extract<ChildMessage, { type: "error" }>[];
   readonly started: Map<number, string>;
   status: { owned: number; streaming: number; completedPrompts: number; at: number };
@@ -282,6 +299,7 @@ function spawnInstance(config: FailoverChildConfig, file: string): Instance {
     exited: new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal }))),
     ownership: [],
     appends: [],
+    sends: [],
     errors: [],
     started: new Map(),
     status: { owned: 0, streaming: 0, completedPrompts: 0, at: 0 },
@@ -314,6 +332,7 @@ function spawnInstance(config: FailoverChildConfig, file: string): Instance {
       case "status":
         instance.status = { owned: message.owned, streaming: message.streaming, completedPrompts: message.completedPrompts, at: message.at };
         instance.appends.push(...message.appends);
+        instance.sends.push(...message.sends);
         if (message.lagMs > 500) instance.stalls.push([message.at, message.lagMs]);
         instance.slowCalls.push(...message.slowCalls);
         for (const wake of statusWaiters.splice(0)) wake();
@@ -362,7 +381,7 @@ interface Cluster {
   /** Sends `shutdown` to these instances and waits for a clean exit. */
   shutdown(instances: readonly Instance[]): Promise<void>;
   /** The final checks on log and simulator; returns each session's final snapshot. */
-  verify(): Promise<Map<string, SessionSnapshot>>;
+  verify(deliveredTwice?: ReadonlySet<string>): Promise<Map<string, SessionSnapshot>>;
   dispose(): Promise<void>;
 }
 
@@ -474,7 +493,9 @@ async function startCluster(name: string): Promise<Cluster> {
     async shutdown(list) {
       for (const instance of list) instance.send({ type: "shutdown" });
       for (const instance of list) {
-        const exit = await withTimeout(instance.exited, 20_000, `instance ${instance.id} to exit after shutdown`);
+        const exit = await withTimeout(instance.exited, 20_000, `instance ${instance.id} to exit after shutdown`).catch((error: unknown) => {
+          throw new Error(`${error instanceof Error ? error.message : String(error)}; its output: ${instance.output().slice(-3_000)}`);
+        });
         expect(exit, instance.output()).toEqual({ code: 0, signal: null });
       }
       for (const instance of list) {
@@ -489,7 +510,8 @@ async function startCluster(name: string): Promise<Cluster> {
         );
       }
     },
-    async verify() {
+    /** `deliveredTwice`: prompts whose send was in flight when an instance froze (see the freeze test). */
+    async verify(deliveredTwice: ReadonlySet<string> = new Set()) {
       const logs = await readLogs();
       const final = new Map<string, SessionSnapshot>();
       const summaries = await store.listStreams({ status: "all" });
@@ -517,9 +539,9 @@ async function startCluster(name: string): Promise<Cluster> {
         times.set(record.prompt, (times.get(record.prompt) ?? 0) + 1);
         expect(where.get(record.prompt), `worker got ${record.prompt} in ${record.sessionId}`).toBe(record.sessionId);
       }
-      const wrong = [...where.keys()].filter((text) => times.get(text) !== 1).map((text) => `${text}: ${times.get(text) ?? 0}×`);
-      expect(wrong, "prompts not received exactly once").toEqual([]);
-      expect(sim.stats.received.length).toBe(where.size);
+      const wrong = [...where.keys()].filter((text) => times.get(text) !== (deliveredTwice.has(text) ? 2 : 1)).map((text) => `${text}: ${times.get(text) ?? 0}×`);
+      expect(wrong, "prompts not received exactly once (twice only for a send in flight at a freeze)").toEqual([]);
+      expect(sim.stats.received.length).toBe(where.size + deliveredTwice.size);
       expect(sim.stats.dropped).toEqual([]);
       // Every write in cluster mode carries the writer's lease: an unfenced append is one the store cannot refuse.
       for (const instance of instances) {

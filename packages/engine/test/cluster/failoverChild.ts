@@ -39,6 +39,9 @@ const SLOW_CALL_MS = 300;
 /** One append this instance tried: `[streamId, event types, calledAt, settledAt, outcome, fenced]` (outcome: a store error's code when refused). */
 export type AppendRecord = readonly [streamId: string, events: string, calledAt: number, settledAt: number, outcome: "landed" | StoreErrorCode | "other", fenced: boolean];
 
+/** `[sessionKey, probe point, at]` */
+export type SendPoint = readonly [string, "before:send" | "after:send", number];
+
 export type ChildMessage =
   | { readonly type: "ready" }
   | { readonly type: "started"; readonly index: number; readonly id: string }
@@ -48,7 +51,18 @@ export type ChildMessage =
    * which coordination calls were slow since the last one; `lagMs`: how late this tick fired (how
    * long the event loop was busy or the process starved).
    */
-  | { readonly type: "status"; readonly owned: number; readonly streaming: number; readonly completedPrompts: number; readonly appends: readonly AppendRecord[]; readonly slowCalls: readonly SlowCall[]; readonly lagMs: number; readonly at: number }
+  | {
+      readonly type: "status";
+      readonly owned: number;
+      readonly streaming: number;
+      readonly completedPrompts: number;
+      readonly appends: readonly AppendRecord[];
+      readonly slowCalls: readonly SlowCall[];
+      /** `[sessionKey, "before:send" | "after:send", at]`: when this instance began and finished each send to the runtime. */
+      readonly sends: readonly SendPoint[];
+      readonly lagMs: number;
+      readonly at: number;
+    }
   | { readonly type: "error"; readonly sessionKey: string; readonly code: string | null; readonly message: string; readonly at: number }
   | { readonly type: "reply"; readonly requestId: number; readonly states: readonly string[] }
   | { readonly type: "closed"; readonly appends: readonly AppendRecord[] };
@@ -58,6 +72,7 @@ const tell = (message: ChildMessage): void => void process.send?.(message);
 
 let appends: AppendRecord[] = [];
 let slowCalls: SlowCall[] = [];
+let sends: SendPoint[] = [];
 // Below the lease TTL: a transaction left open by a frozen instance ends before its leases are due.
 const base = await openPostgresStore({ connectionString: config.connectionString, schema: config.schema, idleInTransactionTimeoutMs: 1_000 });
 const coordination = base.coordination;
@@ -112,6 +127,9 @@ const engine = createEngine({
   store,
   maxConcurrent: 500,
   heartbeatMs: 1_000,
+  probe: (point, sessionKey) => {
+    if (point === "before:send" || point === "after:send") sends.push([sessionKey, point, Date.now()]);
+  },
   onError: (error, sessionKey) => {
     const code = isStoreError(error) ? error.code : null;
     tell({ type: "error", sessionKey, code, message: error instanceof Error ? error.message : String(error), at: Date.now() });
@@ -140,9 +158,10 @@ function status(): void {
     if (session.state === "streaming") streaming++;
     completedPrompts += session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length;
   }
-  tell({ type: "status", owned: owned.size, streaming, completedPrompts, appends, slowCalls, lagMs, at: now });
+  tell({ type: "status", owned: owned.size, streaming, completedPrompts, appends, slowCalls, sends, lagMs, at: now });
   appends = [];
   slowCalls = [];
+  sends = [];
 }
 const ticker = setInterval(status, 100);
 
@@ -173,14 +192,36 @@ async function handle(message: ParentMessage): Promise<void> {
       tell({ type: "reply", requestId: message.requestId, states: outcomes.map((outcome) => outcome.state) });
       return;
     }
-    case "shutdown":
+    case "shutdown": {
       clearInterval(ticker);
+      // Each step timed on stderr: the parent prints this output when a shutdown does not finish.
+      const began = Date.now();
       await engine.close();
+      console.error(`failover child ${config.instanceId}: engine closed after ${Date.now() - began} ms`);
       await base.close();
+      console.error(`failover child ${config.instanceId}: store closed after ${Date.now() - began} ms`);
       tell({ type: "closed", appends });
       process.disconnect();
+      // Engine and store are closed (timed above). A process that was frozen sometimes keeps one
+      // pipe handle open after that (its IPC channel, after the backlog of the freeze): say so, and
+      // exit rather than hang the test on the harness.
+      setTimeout(() => {
+        const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+        console.error(`failover child ${config.instanceId}: still alive 2 s after closing; handles: ${handles.map(describeHandle).join(", ")}; exiting`);
+        process.exit(0);
+      }, 2_000).unref();
       return;
+    }
   }
 }
 
 tell({ type: "ready" });
+
+function describeHandle(handle: object): string {
+  const name = handle.constructor.name;
+  if (name === "Socket") {
+    const socket = handle as { remoteAddress?: string; remotePort?: number; localPort?: number; destroyed?: boolean };
+    return `Socket(${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"} from ${socket.localPort ?? "?"}${socket.destroyed === true ? ", destroyed" : ""})`;
+  }
+  return name;
+}
