@@ -313,6 +313,30 @@ describe.skipIf(url === undefined)("PostgreSQL coordination across processes", (
     }
   });
 
+  it("a claim skips a lapsed lease that a stuck transaction still locks, instead of waiting for it", async () => {
+    const schema = nextSchema();
+    const store = await openPostgresStore({ pool: admin, schema });
+    const stuck = await admin.connect();
+    try {
+      for (const id of ["s1", "s2", "s3"]) {
+        const lease = await store.coordination!.acquire(id, "frozen", 500);
+        await store.append(id, [{ type: "Created", data: {} }], { expectedVersion: NO_STREAM, fence: lease! });
+      }
+      // A frozen owner mid-append: its transaction holds s2's lease row, and it will not commit.
+      await stuck.query("BEGIN");
+      await stuck.query(`SELECT 1 FROM "${schema}".leases WHERE stream_id = 's2' FOR SHARE`);
+      await sleep(600); // every lease has lapsed
+      // Resolves while the lock is still held: a claim that waited for it would never get here.
+      const claimed = await store.coordination!.claim({ owner: "survivor", ttlMs: 60_000, limit: 10 });
+      expect(claimed.map((lease) => lease.streamId)).toEqual(["s1", "s3"]);
+      await stuck.query("ROLLBACK");
+      expect((await store.coordination!.claim({ owner: "survivor", ttlMs: 60_000, limit: 10 })).map((lease) => lease.streamId)).toEqual(["s2"]);
+    } finally {
+      stuck.release();
+      await store.close();
+    }
+  });
+
   it("migrating a version-1 schema adds the coordination tables and keeps the events", async () => {
     const schema = nextSchema();
     const executor = poolExecutor(admin);
