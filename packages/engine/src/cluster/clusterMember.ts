@@ -282,7 +282,11 @@ export class ClusterMember implements RunnerOwnership {
     if (this.held.size === 0 || this.stopped) return;
     const pending = await this.coordination.pending([...this.held.keys()]);
     const bySession = new Map<string, Command[]>();
-    for (const command of pending) bySession.set(command.streamId, [...(bySession.get(command.streamId) ?? []), command]);
+    for (const command of pending) {
+      const commands = bySession.get(command.streamId);
+      if (commands === undefined) bySession.set(command.streamId, [command]);
+      else commands.push(command);
+    }
     const done: string[] = [];
     await Promise.all(
       [...bySession].map(async ([sessionId, commands]) => {

@@ -1,13 +1,13 @@
 import { replay, type SessionSnapshot } from "@cloudsession/machine";
 import { startSimulator, type ScenarioInput, type Simulator } from "@cloudsession/simulator";
 import { openPostgresStore, type StoredEvent } from "@cloudsession/store";
-import { build } from "esbuild";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { bundleChild } from "../support/bundleChild.js";
 import { decodeEvent, type OwnershipChange } from "../../src/index.js";
 import type { AppendRecord, ChildMessage, FailoverChildConfig, FailoverSessionSpec, ParentMessage, SendPoint, SlowCall } from "./failoverChild.js";
 
@@ -58,19 +58,7 @@ let scratch: string;
 describe.skipIf(!postgresReachable)("cluster failover: three engine processes on one PostgreSQL schema", () => {
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), "cloudsession-failover-"));
-    await build({
-      entryPoints: [childSource],
-      outfile: childScript,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      conditions: ["@cloudsession/source"],
-      external: ["@electric-sql/pglite", "pg", "pg-native"],
-      // Bundled CommonJS dependencies still call require().
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: "error",
-    });
+    await bundleChild(childSource, childScript);
   });
 
   afterAll(() => {

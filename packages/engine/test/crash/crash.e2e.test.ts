@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { bundleChild } from "../support/bundleChild.js";
 import { decodeEvent, type ProbePoint } from "../../src/index.js";
 import type { CrashChildConfig } from "./crashChild.js";
 
@@ -52,19 +52,7 @@ beforeAll(async () => {
   // One bundle up front: hundreds of children then start in a fraction of a second each.
   // Inside this package, so the bundle's externals (pg, PGlite) resolve from its node_modules.
   childScript = new URL("../../node_modules/.crash-build/crashChild.mjs", import.meta.url).pathname;
-  await build({
-    entryPoints: [childSource],
-    outfile: childScript,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    conditions: ["@cloudsession/source"],
-    external: ["@electric-sql/pglite", "pg", "pg-native"],
-    // Bundled CommonJS dependencies still call require().
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: "error",
-  });
+  await bundleChild(childSource, childScript);
   const client = new pg.Client({ connectionString: postgresUrl });
   try {
     await client.connect();
