@@ -54,7 +54,33 @@ export function fixturesFromRun(run: LocalRun, meta: RecordingMeta): Fixture[] {
     name,
     description: DESCRIPTIONS[name],
     recordedWith,
-    events: (events ?? []).map(normalise.event),
+    events: firstDeliveries(events ?? []).map(normalise.event),
     notes: { ...scriptNotes[name], ...meta.notes?.[name] },
   }));
+}
+
+/**
+ * The events without redeliveries: the real runtime sometimes delivers an event twice, same id and
+ * same content (seen: `session.resume` on resume, 2 runs in ~55), which a fixture records once.
+ */
+export function firstDeliveries<T extends { readonly id?: string }>(events: readonly T[]): T[] {
+  const seen = new Set<string | undefined>();
+  return events.filter((event) => {
+    if (event.id !== undefined && seen.has(event.id)) return false;
+    seen.add(event.id);
+    return true;
+  });
+}
+
+/** Every event delivered again after its first delivery, with whether the copy equals the first. */
+export function redeliveries(events: readonly { readonly id: string; readonly type: string }[]): { type: string; identical: boolean }[] {
+  const first = new Map<string, string>();
+  const out: { type: string; identical: boolean }[] = [];
+  for (const event of events) {
+    const json = JSON.stringify(event);
+    const earlier = first.get(event.id);
+    if (earlier === undefined) first.set(event.id, json);
+    else out.push({ type: event.type, identical: earlier === json });
+  }
+  return out;
 }
