@@ -1,34 +1,34 @@
 import { createEngine, type SessionHandle } from "@cloudsession/engine";
 import { AGENT_PRODUCER } from "@cloudsession/machine";
-import { startSimulator } from "@cloudsession/simulator";
 import { approveAll, CopilotClient, RuntimeConnection, type CopilotSession } from "@github/copilot-sdk";
 import { absoluteFigure, percentile, tick, type Benchmark, type BenchmarkResult } from "./report.js";
-import { sessionIdOf, tapWire } from "./wireTap.js";
+import { startSimulatorProcess, type SimulatorProcess } from "./simulatorProcess.js";
+import { monotonicMs, sessionIdOf, tapWire } from "./wireTap.js";
 
 /**
  * Benchmark 5: from the agent's `session.start` leaving the simulator's socket to the queued
  * prompt's `session.send` leaving the client's socket. Subject: the engine (prompt queued at
  * `start`); baseline: a bare SDK `onEvent` handler that calls `session.send` on `session.start`.
  * Waves of concurrent sessions alternate between the two.
+ *
+ * The simulator runs in its own process, as the real runtime does (the SDK spawns it): in one
+ * process its work would sit in the same event-loop queue as the dispatch being measured. Both
+ * sides stamp their writes with the system's monotonic clock. The first waves of each side warm up
+ * the code paths (JIT) and are not measured: a service that dispatches prompts runs warm.
  */
 export const dispatchLatency: Benchmark = {
   name: "dispatchLatency",
   title: "5. agent start to queued prompt on the wire",
   async run({ quick, log }): Promise<BenchmarkResult> {
     const waves = quick ? 2 : 30;
+    const warmupWaves = quick ? 0 : 5;
     const perWave = quick ? 5 : 10;
-    const sim = await startSimulator({ seed: 5, timeScale: 0.01, defaults: { noise: false, reply: "ok" } });
-    const starts = new Map<string, number>();
+    const sim = await startSimulatorProcess({ seed: 5, timeScale: 0.01, defaults: { noise: false, reply: "ok" } });
     const sends = new Map<string, number>();
-    const tap = tapWire(['"session.start"', '"session.send"'], (frame) => {
+    const tap = tapWire(['"session.send"'], (frame) => {
       const sessionId = sessionIdOf(frame.body);
-      if (sessionId === undefined) return;
-      if (frame.body.includes('"method":"session.send"')) {
-        if (!sends.has(sessionId)) sends.set(sessionId, frame.at);
-      } else if (frame.body.includes('"method":"session.event"') && frame.body.includes(AGENT_PRODUCER) && !starts.has(sessionId)) {
-        starts.set(sessionId, frame.at);
-      }
-    });
+      if (sessionId !== undefined && !sends.has(sessionId)) sends.set(sessionId, frame.at);
+    }, monotonicMs);
     const engine = createEngine({ runtimeUrl: sim.url, maxConcurrent: 10_000, heartbeatMs: 0 });
     const client = new CopilotClient({ connection: RuntimeConnection.forUri(sim.url) });
     const subject: number[] = [];
@@ -36,21 +36,24 @@ export const dispatchLatency: Benchmark = {
     let early: number;
     try {
       await client.start();
-      for (let wave = 0; wave < waves * 2; wave++) {
+      for (let wave = 0; wave < (warmupWaves + waves) * 2; wave++) {
         const useEngine = (wave % 2 === 0) === (Math.floor(wave / 2) % 2 === 0);
+        const measured = wave >= warmupWaves * 2;
         if (useEngine) {
           const handles = Array.from({ length: perWave }, (_, i) => engine.start({ repository: { owner: "bench", name: `latency-${wave}-${i}` }, prompts: ["ping"] }));
-          const ids = await waitForSends(handles.map((handle) => () => handle.sessionId), starts, sends);
-          subject.push(...latencies(ids, starts, sends));
+          const ids = await waitForSends(handles.map((handle) => () => handle.sessionId), sends);
+          const starts = await agentStartsOf(sim, ids);
+          if (measured) subject.push(...latencies(ids, starts, sends));
           await Promise.all(handles.map((handle: SessionHandle) => handle.close()));
         } else {
           const sessions = await Promise.all(Array.from({ length: perWave }, (_, i) => bareSession(client, `latency-${wave}-${i}`)));
-          const ids = await waitForSends(sessions.map((session) => () => session.sessionId), starts, sends);
-          bare.push(...latencies(ids, starts, sends));
+          const ids = await waitForSends(sessions.map((session) => () => session.sessionId), sends);
+          const starts = await agentStartsOf(sim, ids);
+          if (measured) bare.push(...latencies(ids, starts, sends));
           await Promise.all(sessions.map((session) => session.disconnect().catch(() => undefined)));
         }
       }
-      early = [...sim.stats.sessions.values()].reduce((sum, session) => sum + session.promptsDropped.length, 0);
+      early = (await sim.stats()).promptsDropped;
     } finally {
       tap.stop();
       await engine.close();
@@ -67,7 +70,7 @@ export const dispatchLatency: Benchmark = {
         // A prompt on the wire before the agent's start is dropped by a cloud runtime: a correctness bug.
         absoluteFigure({ metric: "prompts on the wire before agent start", unit: "", subject: subject.filter((ms) => ms < 0).length, baseline: bare.filter((ms) => ms < 0).length, baselineLabel: "bare SDK handler", target: { atMost: 0 } }),
       ],
-      details: { waves, perWave, samples: { subject: subject.length, bare: bare.length }, promptsDroppedByRuntime: early, subjectMs: subject, bareMs: bare },
+      details: { waves, warmupWaves, perWave, simulator: "child process", samples: { subject: subject.length, bare: bare.length }, promptsDroppedByRuntime: early, subjectMs: subject, bareMs: bare },
     };
   },
 };
@@ -90,14 +93,26 @@ async function bareSession(client: CopilotClient, name: string): Promise<Copilot
   return session;
 }
 
-/** Waits until both the agent start and the prompt of every session were seen on the wire. */
-async function waitForSends(ids: readonly (() => string | null)[], starts: ReadonlyMap<string, number>, sends: ReadonlyMap<string, number>, timeoutMs = 20_000): Promise<string[]> {
+/** Waits until the prompt of every session was seen on the wire (its agent start was written before). */
+async function waitForSends(ids: readonly (() => string | null)[], sends: ReadonlyMap<string, number>, timeoutMs = 20_000): Promise<string[]> {
   const started = Date.now();
-  const seen = (id: string | null): id is string => id !== null && starts.has(id) && sends.has(id);
+  const seen = (id: string | null): id is string => id !== null && sends.has(id);
   for (;;) {
     const known = ids.map((id) => id());
     if (known.every(seen)) return known.filter(seen);
-    if (Date.now() - started > timeoutMs) throw new Error(`dispatchLatency: ${known.filter((id) => !seen(id)).length} sessions without an agent start or a prompt on the wire`);
+    if (Date.now() - started > timeoutMs) throw new Error(`dispatchLatency: ${known.filter((id) => !seen(id)).length} sessions without a prompt on the wire`);
+    await tick(2);
+  }
+}
+
+/** The agent-start times of `ids`, asked of the simulator until it has written every one (a prompt sent too early arrives before its start). */
+async function agentStartsOf(sim: SimulatorProcess, ids: readonly string[], timeoutMs = 20_000): Promise<Map<string, number>> {
+  const starts = new Map<string, number>();
+  const started = Date.now();
+  for (;;) {
+    for (const [id, at] of await sim.takeAgentStarts()) starts.set(id, at);
+    if (ids.every((id) => starts.has(id))) return starts;
+    if (Date.now() - started > timeoutMs) throw new Error(`dispatchLatency: ${ids.filter((id) => !starts.has(id)).length} sessions without an agent start`);
     await tick(2);
   }
 }

@@ -1,12 +1,12 @@
 import { createEngine, decodeEvent, type SessionHandle } from "@cloudsession/engine";
 import { replay } from "@cloudsession/machine";
-import { startSimulator } from "@cloudsession/simulator";
 import { openPostgresStore, type EventStore } from "@cloudsession/store";
 import { approveAll, CopilotClient, RuntimeConnection } from "@github/copilot-sdk";
 import pg from "pg";
 import { postgresUrl } from "./durableAppends.js";
 import { absoluteFigure, tick, type Benchmark, type BenchmarkResult } from "./report.js";
 import { countStates } from "./manySessions.js";
+import { startSimulatorProcess } from "./simulatorProcess.js";
 import { closeWithin, waitAtMost, waitUntil } from "./readyWait.js";
 
 /**
@@ -18,7 +18,8 @@ import { closeWithin, waitAtMost, waitUntil } from "./readyWait.js";
  * to it: when, during that same call, every log had been read and restored (the last open session
  * has a handle; recovery tracks them in the store's order and re-attaches each as soon as it is
  * restored, so the rest of the call is re-attaching), the process CPU time and event-loop
- * utilization of the call (engine, SDK client and simulator share one thread here), the store-only
+ * utilization of the call (engine and SDK client share the thread; the simulator runs in its own
+ * process, as the real runtime does), the store-only
  * part (list + read + decode + replay every log, one at a time) and, as the baseline, a bare SDK
  * client resuming the same N sessions concurrently.
  */
@@ -28,7 +29,7 @@ export const recovery: Benchmark = {
   async run({ quick, log }): Promise<BenchmarkResult> {
     const count = quick ? 20 : 10_000;
     const schema = `bench_recovery_${Date.now().toString(36)}`;
-    const sim = await startSimulator({ seed: 6, timeScale: 0.01, defaults: { noise: false } });
+    const sim = await startSimulatorProcess({ seed: 6, timeScale: 0.01, defaults: { noise: false } });
     const admin = new pg.Pool({ connectionString: postgresUrl, max: 1 });
     try {
       const setupStarted = performance.now();

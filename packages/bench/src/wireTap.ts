@@ -1,5 +1,13 @@
 import { Socket } from "node:net";
 
+/**
+ * Milliseconds on the system's monotonic clock: comparable between processes on one machine (a
+ * simulator in a child process stamps its writes with it), unlike `performance.now()`.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** A JSON-RPC frame body seen leaving a socket in this process, with the time it was written. */
 export interface TappedFrame {
   readonly at: number;
@@ -9,16 +17,17 @@ export interface TappedFrame {
 type Write = (this: Socket, chunk: unknown, ...rest: unknown[]) => boolean;
 
 /**
- * Records, with `performance.now()`, every socket write in this process whose bytes contain one of
- * `markers` (e.g. `"session.send"`): the moment a frame goes on the wire. Client and simulator share
- * the process, so both directions are seen. `stop()` restores `Socket.prototype.write`.
+ * Records, with `clock` (default `performance.now()`), every socket write in this process whose
+ * bytes contain one of `markers` (e.g. `"session.send"`): the moment a frame goes on the wire.
+ * When client and simulator share the process both directions are seen. `stop()` restores
+ * `Socket.prototype.write`.
  */
-export function tapWire(markers: readonly string[], onFrame: (frame: TappedFrame) => void): { stop(): void } {
+export function tapWire(markers: readonly string[], onFrame: (frame: TappedFrame) => void, clock: () => number = () => performance.now()): { stop(): void } {
   const prototype = Socket.prototype as unknown as { write: Write };
   const original = prototype.write;
   const needles = markers.map((marker) => Buffer.from(marker));
   prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]): boolean {
-    const at = performance.now();
+    const at = clock();
     const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : undefined;
     if (bytes !== undefined && needles.some((needle) => bytes.includes(needle))) onFrame({ at, body: bytes.toString("utf8") });
     return original.call(this, chunk, ...rest);

@@ -8,6 +8,7 @@ import {
   wantsReservation,
   type DeadlineName,
   type LifecycleState,
+  type PromptRecord,
   type Repository,
   type SessionEvent,
   type SessionLogEvent,
@@ -148,6 +149,8 @@ export class SessionRunner implements SessionHandle {
   private attachedGeneration = -1;
   private creating = false;
   private dispatching = false;
+  /** The send in flight (from the SDK call until its outcome is recorded), if any. */
+  private sending: Promise<void> | undefined;
   private attaching = false;
   private abortSentFor: string | null = null;
   private holdsSlot = false;
@@ -328,6 +331,11 @@ export class SessionRunner implements SessionHandle {
     this.clearTimer();
     this.slotRequest?.cancel();
     await this.chain;
+    // A send already on the wire is seen through and its messageId recorded: whoever continues the
+    // session (another instance, a restart) then finds the prompt dispatched. Released without
+    // that, a new owner may read the history before the prompt lands in it and send it again.
+    if (this.sending !== undefined) await settleWithin(this.sending, IN_FLIGHT_SEND_GRACE_MS);
+    await this.chain;
     this.dropSdkSession(false);
     this.releaseSlot();
   }
@@ -440,12 +448,23 @@ export class SessionRunner implements SessionHandle {
         accepted.push(event);
         if (this.actor.getSnapshot().status !== "active") break;
       }
+      // A prompt these events make due (the agent started, a turn ended, a prompt arrived while
+      // ready) records its dispatch intent in the same append: one write, not two, before the send.
+      const due = accepted.length > 0 ? this.claimDispatch() : undefined;
+      if (due !== undefined) {
+        const intent: SessionEvent = { type: "prompt.dispatching", promptId: due.id, at: this.env.clock.now() };
+        this.actor.send(intent);
+        accepted.push(intent);
+      }
       const all: SessionLogEvent[] = options.leading ? [options.leading, ...accepted] : accepted;
       if (all.length === 0) return;
       const final = this.actor.getSnapshot().status !== "active";
       // In a cluster nothing is written without a lease: a runner that lost its own writes nothing.
       const fence = this.env.ownership === undefined ? undefined : this.lease;
-      if (this.env.ownership !== undefined && fence === undefined) throw new StoreError("LEASE_LOST", `session ${this.id}: no lease held here`, { details: { streamId: this.id } });
+      if (this.env.ownership !== undefined && fence === undefined) {
+        if (due !== undefined) this.dispatching = false;
+        throw new StoreError("LEASE_LOST", `session ${this.id}: no lease held here`, { details: { streamId: this.id } });
+      }
       const encoded: NewEvent[] = all.map((event) => ({ ...(encodeEvent(event) as NewEvent), ...(options.metadata && event === options.leading ? { metadata: options.metadata } : {}) }));
       const result = await this.env.store.append(this.id, encoded, {
         expectedVersion: options.expectedVersion ?? this.version,
@@ -462,6 +481,7 @@ export class SessionRunner implements SessionHandle {
         if (event.type === "assistant.message" || event.type === "assistant.delta" || event.type === "turn.idle") this.textFeed.next(event);
       }
       this.reconcile();
+      if (due !== undefined) void this.sendDispatched(due.id, due.text);
     };
     const next = this.chain.then(run).catch((error: unknown) => {
       // The machine is ahead of the log now: stop acting; the log is the truth for a recovery.
@@ -611,10 +631,36 @@ export class SessionRunner implements SessionHandle {
     }
   }
 
+  /**
+   * The prompt to dispatch now, if any, marked as being dispatched: the caller records its
+   * `prompt.dispatching` and then calls {@link sendDispatched}.
+   */
+  private claimDispatch(): PromptRecord | undefined {
+    if (this.dispatching || this.attaching || this.sdkSession === undefined || this.isStopped()) return undefined;
+    const snapshot = this.actor.getSnapshot();
+    const prompt = snapshot.status === "active" ? promptToDispatch(snapshot) : undefined;
+    if (prompt !== undefined) this.dispatching = true;
+    return prompt;
+  }
+
   private async dispatch(promptId: string, text: string): Promise<void> {
     this.dispatching = true;
+    await this.commit([{ type: "prompt.dispatching", promptId, at: this.env.clock.now() }]);
+    await this.sendDispatched(promptId, text);
+  }
+
+  /** Sends a prompt whose `prompt.dispatching` is in the log, then records the outcome. */
+  private sendDispatched(promptId: string, text: string): Promise<void> {
+    const sending = this.sendAndRecord(promptId, text);
+    this.sending = sending;
+    void sending.finally(() => {
+      if (this.sending === sending) this.sending = undefined;
+    });
+    return sending;
+  }
+
+  private async sendAndRecord(promptId: string, text: string): Promise<void> {
     try {
-      await this.commit([{ type: "prompt.dispatching", promptId, at: this.env.clock.now() }]);
       const session = this.sdkSession;
       if (this.isStopped() || !session || this.actor.getSnapshot().context.inFlight !== promptId) return;
       // The intent is logged; if the lease may have lapsed the next owner settles it from history.
@@ -796,4 +842,17 @@ function errorMessage(error: unknown): string {
 function isConnectionError(error: unknown): boolean {
   const message = errorMessage(error);
   return /connection (?:is |got |was |has been )?(?:closed|disposed|lost|reset|ended)|ECONNRESET|EPIPE|not connected|write after end|socket|Client not connected/i.test(message);
+}
+
+/** How long a detaching runner waits for a send already on the wire; a runtime that never answers must not hold a shutdown. */
+const IN_FLIGHT_SEND_GRACE_MS = 5_000;
+
+/** Resolves when `work` settles or after `ms` (a real-time bound), whichever comes first; never rejects. */
+function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([work.then(() => undefined, () => undefined), bound]).finally(() => clearTimeout(timer));
 }

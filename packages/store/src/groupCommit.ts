@@ -13,6 +13,12 @@ export interface GroupCommitOptions<Request> {
   /** Flushes allowed in flight at once; default 1. */
   readonly maxConcurrentFlushes?: number;
   /**
+   * With several flushes allowed, a queue at least this heavy is spread over the idle flush slots
+   * instead of going in one batch, so one batch is prepared and read back while another is in the
+   * database; default 100. Lighter queues go whole: below that, one statement beats two.
+   */
+  readonly spreadFrom?: number;
+  /**
    * Requests with the same key (e.g. a stream id) never ride in two flushes at once, so they
    * commit in submission order even with several flushes in flight.
    */
@@ -49,6 +55,7 @@ export function createGroupCommitter<Request, Result>(flush: BatchFlush<Request,
   const maxBatchWeight = options.maxBatchWeight ?? 5000;
   const maxConcurrentFlushes = options.maxConcurrentFlushes ?? 1;
   const keyOf = options.key;
+  const spreadFrom = options.spreadFrom ?? 100;
   let queue: Entry<Request, Result>[] = [];
   const busyKeys = new Map<string, number>();
   let inFlight = 0;
@@ -72,10 +79,11 @@ export function createGroupCommitter<Request, Result>(flush: BatchFlush<Request,
     const skipped = new Set<string>();
     let total = 0;
     let full = false;
+    const cap = batchCap();
     for (const entry of queue) {
       const key = keyOf?.(entry.request);
       const entryWeight = weight(entry.request);
-      if (!full && batch.length > 0 && total + entryWeight > maxBatchWeight) full = true;
+      if (!full && batch.length > 0 && total + entryWeight > cap) full = true;
       if (full || (key !== undefined && (busyKeys.has(key) || skipped.has(key)))) {
         left.push(entry);
         if (key !== undefined) skipped.add(key);
@@ -86,6 +94,15 @@ export function createGroupCommitter<Request, Result>(flush: BatchFlush<Request,
     }
     queue = left;
     return batch;
+  }
+
+  /** The weight the next batch may grow to: its share of the queue when idle slots can share it. */
+  function batchCap(): number {
+    const idleSlots = maxConcurrentFlushes - inFlight;
+    if (idleSlots < 2) return maxBatchWeight;
+    let queued = 0;
+    for (const entry of queue) queued += weight(entry.request);
+    return queued < spreadFrom ? maxBatchWeight : Math.min(maxBatchWeight, Math.ceil(queued / idleSlots));
   }
 
   function startFlush(): boolean {

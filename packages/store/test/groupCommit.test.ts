@@ -100,4 +100,31 @@ describe("createGroupCommitter with keys and concurrent flushes", () => {
     }
     await committer.drain();
   });
+
+  it("spreads a heavy queue over idle flush slots, and sends a light one whole", async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const committer = createGroupCommitter<number, number>(
+      async (batch) => {
+        batches.push([...batch]);
+        await gate;
+        return double(batch);
+      },
+      { maxConcurrentFlushes: 2, spreadFrom: 4 },
+    );
+    const heavy = [1, 2, 3, 4, 5].map((n) => committer.submit(n));
+    await Promise.resolve();
+    // Both slots busy now: what arrives waits, and is spread again once both are free.
+    const later = [6, 7, 8, 9, 10, 11].map((n) => committer.submit(n));
+    expect(batches).toEqual([[1, 2, 3], [4, 5]]);
+    release();
+    await Promise.all([...heavy, ...later]);
+    expect(batches).toEqual([[1, 2, 3], [4, 5], [6, 7, 8], [9, 10, 11]]);
+
+    const light: number[][] = [];
+    const whole = createGroupCommitter<number, number>((batch) => (light.push([...batch]), Promise.resolve(double(batch))), { maxConcurrentFlushes: 2, spreadFrom: 4 });
+    await Promise.all([1, 2, 3].map((n) => whole.submit(n)));
+    expect(light).toEqual([[1, 2, 3]]);
+  });
 });

@@ -348,7 +348,7 @@ describe.skipIf(url === undefined)("PostgreSQL coordination across processes", (
       await tx.query(`INSERT INTO "${schema}".streams (stream_id, version, first_event_type, created_at, updated_at) VALUES ('old', 1, 'Created', 0, 0)`);
       await tx.query(`INSERT INTO "${schema}".events (stream_id, version, type, data, recorded_at) VALUES ('old', 1, 'Created', '{}', 0)`);
     });
-    expect(await migrate(executor, schema)).toEqual([2]);
+    expect(await migrate(executor, schema)).toEqual([2, 3]);
     const store = await openPostgresStore({ pool: admin, schema });
     try {
       const [lease] = await store.coordination!.claim({ owner: "a", ttlMs: 60_000, limit: 1 });

@@ -43,13 +43,16 @@ describe.skipIf(url === undefined)("PostgreSQL adapter", () => {
   it("migrations are versioned, idempotent and safe to run concurrently", async () => {
     const schema = nextSchema();
     const applied = await Promise.all(Array.from({ length: 4 }, () => migrate(executor, schema)));
-    expect(applied.flat()).toEqual([1, 2]);
+    expect(applied.flat()).toEqual([1, 2, 3]);
     expect(await migrate(executor, schema)).toEqual([]);
     const { rows } = await pool.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`);
     expect(rows).toEqual([
       { version: 1, name: "events and streams" },
       { version: 2, name: "leases, instances and commands" },
+      { version: 3, name: "room on stream pages for in-place version updates" },
     ]);
+    const { rows: options } = await pool.query(`SELECT reloptions FROM pg_class WHERE oid = '"${schema}".streams'::regclass`);
+    expect(options).toEqual([{ reloptions: ["fillfactor=50"] }]);
   });
 
   it("a sole writer appends in one statement; a writer with a stale view falls back and stays correct", async () => {
