@@ -97,7 +97,9 @@ async function measure(label: string, store: EventStore, sql: Sql, schema: strin
   let streamCounter = 0;
   // Repetition -1 warms every side up (JIT, prepared statements, pool connections) and is not kept.
   for (let rep = sizes.warmup ? -1 : 0; rep < sizes.repetitions; rep++) {
-    const keep = (list: number[]) => (value: number) => void (rep >= 0 && list.push(value));
+    const keep = (list: number[]) => (value: number): void => {
+      if (rep >= 0) list.push(value);
+    };
     const runs: (() => Promise<void>)[] = [
       async () => keep(measured.plain)(await plainLoop(sql, table, sizes.plainRows, rep)),
       async () => keep(measured.bulk)(await bulkInsert(sql, table, sizes.bulkRows, rep)),
