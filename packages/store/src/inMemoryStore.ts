@@ -14,6 +14,7 @@ import type {
   ReadStreamOptions,
   ReadStreamResult,
   ReadStreamsOptions,
+  StoredEvent,
   StreamSummary,
   SubscribeOptions,
   Subscription,
@@ -141,7 +142,16 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
         streams.set(streamId, state);
         log.push(...rows);
         wake.notify();
-        return { streamId, nextExpectedVersion: state.version, createdStream: existing === undefined, events: rows.map(decodeEventRow) };
+        // Decoded on first read: the engine only takes nextExpectedVersion.
+        let decoded: StoredEvent[] | undefined;
+        return {
+          streamId,
+          nextExpectedVersion: state.version,
+          createdStream: existing === undefined,
+          get events(): StoredEvent[] {
+            return (decoded ??= rows.map(decodeEventRow));
+          },
+        };
       });
     },
 
