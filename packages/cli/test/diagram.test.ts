@@ -16,6 +16,6 @@ describe("the lifecycle diagram in docs/lifecycle.md", () => {
     }
     expect(diagram).toContain("reserving_attempting --> blocked : reservation.failed [isFailure(policy_blocked)]");
     expect(diagram).toContain("awaiting_agent --> ready : agent.started [isAgentProducer]");
-    expect(diagram).toContain("ready --> closed : close.requested [isLive]");
+    expect(diagram).toContain("ready --> closed : close.requested");
   });
 });

@@ -1,4 +1,4 @@
-import { and, assign, not, or, setup, stateIn } from "xstate";
+import { assign, setup } from "xstate";
 import { noDeadlines, type FailurePhase, type FailureReason, type PromptRecord, type SessionContext, type SessionFailure } from "./context.js";
 import { AGENT_PRODUCER, type DeadlineName, type SessionEvent } from "./events.js";
 import type { Repository } from "./repository.js";
@@ -56,6 +56,18 @@ const defaultMessages: Record<FailureReason, string> = {
  * context, fired by `deadline.fired` events; prompts queue until a `copilot-agent` start; the engine
  * looks at the snapshot to decide what to do next (create, dispatch the queue's head, abort).
  */
+/**
+ * Handled alike in every live (non-final) state: spread into each of them rather than put on the
+ * root, where they would also match in a final state under the pure `transition()` (an actor
+ * ignores events once done; `transition()` does not) and so needed an `isLive` guard of three
+ * `stateIn` checks on every such event, a third of its cost.
+ */
+const liveHandlers = {
+  "prompt.submitted": { guard: "isNewPrompt", actions: "queuePrompt" },
+  "remote-url.published": { actions: "recordRemoteUrl" },
+  "close.requested": { target: "#cloud-session.closed", actions: "recordClose" },
+} as const;
+
 export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
@@ -64,9 +76,6 @@ export const sessionMachine = setup({
     output: {} as SessionOutcome,
   },
   guards: {
-    // The root handlers below also match in a final state; an actor ignores events once done, but
-    // the pure `transition()` does not, so they must check that the session is still live.
-    isLive: not(or([stateIn("#cloud-session.blocked"), stateIn("#cloud-session.failed"), stateIn("#cloud-session.closed")])),
     isAgentProducer: ({ event }) => event.type === "agent.started" && event.producer === AGENT_PRODUCER,
     isFailure: ({ event }, failure: "policy_blocked" | "fatal") => event.type === "reservation.failed" && event.failure === failure,
     hasAttemptsLeft: ({ context }) => context.attempts < context.settings.retry.maxAttempts,
@@ -212,17 +221,11 @@ export const sessionMachine = setup({
     resumes: 0,
   }),
   initial: "reserving",
-  // Handled in every non-final state; final states are done and absorb everything.
-  on: {
-    "prompt.submitted": { guard: and(["isLive", "isNewPrompt"]), actions: "queuePrompt" },
-    "remote-url.published": { guard: "isLive", actions: "recordRemoteUrl" },
-    "prompt.dispatched": { guard: and(["isLive", "isUnconfirmedDispatch"]), actions: "recordMessageId" },
-    "close.requested": { guard: "isLive", target: ".closed", actions: "recordClose" },
-  },
   states: {
     reserving: {
       initial: "attempting",
       on: {
+        ...liveHandlers,
         "deadline.fired": {
           guard: { type: "isDue", params: "reservation" },
           target: "failed",
@@ -263,6 +266,7 @@ export const sessionMachine = setup({
     },
     "awaiting-agent": {
       on: {
+        ...liveHandlers,
         // Other producers (e.g. a local start) do not mean the remote worker is there.
         "agent.started": { guard: "isAgentProducer", target: "ready", actions: "recordAgentStart" },
         "deadline.fired": {
@@ -276,6 +280,9 @@ export const sessionMachine = setup({
     },
     ready: {
       on: {
+        ...liveHandlers,
+        // A turn's messageId confirmed after the turn ended (nothing is dispatched before ready).
+        "prompt.dispatched": { guard: "isUnconfirmedDispatch", actions: "recordMessageId" },
         "prompt.dispatching": { guard: "isQueueHead", target: "streaming", actions: "beginTurn" },
         "session.errored": { target: "failed", actions: { type: "recordFailure", params: { phase: "ready", reason: "session-error" } } },
         "session.resumed": { actions: "recordResume" },
@@ -284,6 +291,7 @@ export const sessionMachine = setup({
     streaming: {
       initial: "active",
       on: {
+        ...liveHandlers,
         "prompt.dispatched": { guard: "isUnconfirmedDispatch", actions: ["recordMessageId", "refreshStall"] },
         "prompt.dispatch-failed": { guard: "isInFlight", target: "ready", actions: "failDispatch" },
         "assistant.message": { actions: ["appendReply", "refreshStall"] },

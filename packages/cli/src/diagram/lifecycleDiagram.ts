@@ -18,7 +18,7 @@ function mermaidId(node: DiagramNode, root: DiagramNode): string {
   return node === root ? "root" : node.id.slice(root.id.length + 1).replace(/[^A-Za-z0-9]+/g, "_");
 }
 
-/** `isDue(reservation)`, `isLive and isNewPrompt`, `hasAttemptsLeft`… */
+/** `isDue(reservation)`, `isNewPrompt`, `hasAttemptsLeft`… */
 export function guardLabel(guard: unknown): string | undefined {
   if (guard === undefined || guard === null) return undefined;
   if (typeof guard === "string") return guard;
