@@ -28,8 +28,13 @@ export function tapWire(markers: readonly string[], onFrame: (frame: TappedFrame
   const needles = markers.map((marker) => Buffer.from(marker));
   prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]): boolean {
     const at = clock();
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : undefined;
-    if (bytes !== undefined && needles.some((needle) => bytes.includes(needle))) onFrame({ at, body: bytes.toString("utf8") });
+    // Strings are searched as they are, bytes through a view: the tap must not copy every write.
+    if (typeof chunk === "string") {
+      if (markers.some((marker) => chunk.includes(marker))) onFrame({ at, body: chunk });
+    } else if (chunk instanceof Uint8Array) {
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (needles.some((needle) => bytes.includes(needle))) onFrame({ at, body: bytes.toString("utf8") });
+    }
     return original.call(this, chunk, ...rest);
   };
   return {
