@@ -61,7 +61,7 @@ export function fixturesFromRun(run: LocalRun, meta: RecordingMeta): Fixture[] {
 
 /**
  * The events without redeliveries: the real runtime sometimes delivers an event twice, same id and
- * same content (seen: `session.resume` on resume, 2 runs in ~55), which a fixture records once.
+ * same content (seen: `session.resume` on resume, 2 runs in ~30), which a fixture records once.
  */
 export function firstDeliveries<T extends { readonly id?: string }>(events: readonly T[]): T[] {
   const seen = new Set<string | undefined>();
