@@ -1,4 +1,5 @@
 import { startSimulator, type Simulator } from "@cloudsession/simulator";
+import { createInMemoryStore, type EventStore } from "@cloudsession/store";
 import { afterEach, describe, expect, test } from "vitest";
 import { createEngine, type Engine } from "../src/index.js";
 
@@ -34,6 +35,31 @@ describe("engine against the simulator, through the real SDK client", () => {
     expect(stats?.promptsReceived).toEqual(["first", "second"]);
     expect(stats?.promptsDropped).toEqual([]);
     expect(stats?.createParams).toMatchObject({ cloudPassed: true, sessionIdPassed: false, streaming: true, repository: "octo/demo" });
+  });
+
+  test("a prompt's dispatch intent is written in the same append as the event that made it due", async () => {
+    sim = await startSimulator({ seed: 3, timeScale, defaults: { noise: false } });
+    const store = createInMemoryStore();
+    const appends: string[][] = [];
+    const watched: EventStore = {
+      ...store,
+      append: (streamId, events, options) => {
+        appends.push(events.map((event) => event.type));
+        return store.append(streamId, events, options);
+      },
+    };
+    engine = createEngine({ runtimeUrl: sim.url, store: watched });
+    const session = engine.start({ repository: { owner: "octo", name: "one-write" }, prompts: ["queued"] });
+    await waitFor(() => session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length === 1);
+    session.send("while ready");
+    await waitFor(() => session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length === 2);
+    await session.close();
+    // The agent's start makes the queued prompt due; a prompt submitted while ready is due at once.
+    expect(appends).toContainEqual(["agent.started", "prompt.dispatching"]);
+    expect(appends).toContainEqual(["prompt.submitted", "prompt.dispatching"]);
+    expect(appends.flat().filter((type) => type === "prompt.dispatching")).toHaveLength(2);
+    expect(appends.some((types) => types.length === 1 && types[0] === "prompt.dispatching")).toBe(false);
+    expect(sim.stats.sessions.get(session.sessionId ?? "")?.promptsReceived).toEqual(["queued", "while ready"]);
   });
 
   test("policy_blocked: blocked, never retried, prompts undelivered", async () => {
