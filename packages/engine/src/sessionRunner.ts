@@ -66,10 +66,18 @@ export interface RunnerOwnership {
    * store cannot fence (create, send, abort on the runtime) is then left to the next owner.
    */
   mayAct(sessionKey: string, token: number): boolean;
-  /** An append was refused with `LEASE_LOST`: the session has moved on without us. */
-  lost(sessionKey: string): void;
+  /**
+   * The runner acting under lease `token` stopped (an append refused with `LEASE_LOST`, or its
+   * lease may have lapsed): the session has moved on without it. A stale token changes nothing.
+   */
+  lost(sessionKey: string, token: number | undefined): void;
   /** Hands a command to the owning instance (a follower's `send`, `close`, `abortTurn`). */
   forward(sessionKey: string, command: SessionCommand): Promise<void>;
+  /**
+   * How long a new owner waits before settling a logged-but-unconfirmed send from the session's
+   * history: the previous owner may have had it on the wire when the lease moved.
+   */
+  readonly inDoubtGraceMs: number;
 }
 
 /**
@@ -425,7 +433,7 @@ export class SessionRunner implements SessionHandle {
     if (ownership === undefined || (this.lease !== undefined && ownership.mayAct(this.id, this.lease.token))) return true;
     this.stopped = true;
     this.clearTimer();
-    ownership.lost(this.id);
+    ownership.lost(this.id, this.lease?.token);
     return false;
   }
 
@@ -491,7 +499,7 @@ export class SessionRunner implements SessionHandle {
       if (!isStoreError(error, "LEASE_LOST") || this.env.ownership === undefined) this.env.onBackgroundError(error, this.id);
       // In a cluster the lease goes too (no longer renewed): whoever takes the session next, this
       // instance included, continues it from the log instead of it waiting for a stopped runner.
-      this.env.ownership?.lost(this.id);
+      this.env.ownership?.lost(this.id, this.lease?.token);
     });
     this.chain = next;
     return next;
@@ -687,6 +695,10 @@ export class SessionRunner implements SessionHandle {
     }
   }
 
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.env.clock.setTimeout(resolve, ms));
+  }
+
   private lostConnectionReported = false;
 
   private async reportLostConnection(): Promise<void> {
@@ -719,6 +731,11 @@ export class SessionRunner implements SessionHandle {
       await this.commit([{ type: "session.resumed", at: this.env.clock.now() }]);
       // History can only add something while waiting for the agent, without the URL, or mid-turn.
       if (needsHistory(this.actor.getSnapshot())) {
+        // A send whose intent is logged but not its outcome may still be on its way from the
+        // session's previous owner: let it land before the history decides it was never sent.
+        const grace = this.env.ownership?.inDoubtGraceMs ?? 0;
+        if (grace > 0 && hasUnconfirmedDispatch(this.actor.getSnapshot())) await this.sleep(grace);
+        if (this.isStopped()) return;
         const history = await session.getEvents();
         const settlement = settleFromHistory(this.actor.getSnapshot(), history, this.knownAssistantMessages, this.env.clock.now());
         await this.commit(settlement);
@@ -823,6 +840,11 @@ export class SessionRunner implements SessionHandle {
 
 function isSignOfLife(event: SessionLogEvent | undefined): boolean {
   return event?.type === "assistant.delta" || event?.type === "turn.progressed";
+}
+
+/** A prompt whose dispatch intent is logged but whose messageId is not: it may or may not have been sent. */
+function hasUnconfirmedDispatch(snapshot: SessionSnapshot): boolean {
+  return snapshot.context.prompts.some((prompt) => prompt.status === "dispatching");
 }
 
 function needsHistory(snapshot: SessionSnapshot): boolean {

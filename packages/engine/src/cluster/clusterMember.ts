@@ -119,12 +119,24 @@ export class ClusterMember implements RunnerOwnership {
 
   // ---- RunnerOwnership ----------------------------------------------------------------------
 
+  /** The safety margin: a previous owner stopped sending at least this long before its lease ran out. */
+  get inDoubtGraceMs(): number {
+    return this.safetyMs;
+  }
+
   mayAct(sessionId: string, token: number): boolean {
     const held = this.held.get(sessionId);
     return held !== undefined && held.lease.token === token && this.clock.now() < held.validUntil;
   }
 
-  lost(sessionId: string): void {
+  lost(sessionId: string, token: number | undefined): void {
+    // Only the lease the runner acted under: a runner of an earlier lease of this session, reporting
+    // late (its last append refused), must not drop the lease its successor here now holds.
+    if (token === undefined || this.held.get(sessionId)?.lease.token !== token) return;
+    this.drop(sessionId);
+  }
+
+  private drop(sessionId: string): void {
     if (!this.held.delete(sessionId)) return;
     this.host.onOwnershipChange(sessionId, "lost");
     this.host.lose(sessionId);
@@ -206,7 +218,7 @@ export class ClusterMember implements RunnerOwnership {
    * it stops acting, and the session lapses to whoever claims it next, this instance included.
    */
   private dropExpired(now: number): void {
-    for (const [sessionId, held] of this.held) if (now >= held.validUntil) this.lost(sessionId);
+    for (const [sessionId, held] of this.held) if (now >= held.validUntil) this.drop(sessionId);
   }
 
   private hold(lease: Lease, askedAt: number): void {
@@ -250,7 +262,7 @@ export class ClusterMember implements RunnerOwnership {
       held.validUntil = askedAt + this.settings.leaseTtlMs - this.safetyMs;
     }
     for (const held of mine) {
-      if (!kept.has(held.lease.streamId) && this.held.get(held.lease.streamId) === held) this.lost(held.lease.streamId);
+      if (!kept.has(held.lease.streamId) && this.held.get(held.lease.streamId) === held) this.drop(held.lease.streamId);
     }
   }
 
