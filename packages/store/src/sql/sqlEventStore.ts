@@ -593,11 +593,13 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
     // of a running transaction can have a lower position than rows already visible; holding back
     // everything at or above the oldest running transaction means nothing can appear behind the
     // checkpoint later. See docs/adr/0003-global-order-watermark.md.
+    // Qualified: a bare `transaction_id` in ORDER BY would name the *output* column, the text
+    // alias, and "1000" sorts before "999": past a power of ten pages repeated or skipped events.
     const rows = await executor.query(
-      `SELECT ${eventColumns} FROM ${s}.events
-       WHERE (transaction_id, position) > ($1::text::xid8, $2::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id, position
+      `SELECT ${eventColumns} FROM ${s}.events AS e
+       WHERE (e.transaction_id, e.position) > ($1::text::xid8, $2::bigint)
+         AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY e.transaction_id, e.position
        LIMIT $3`,
       [transactionId.toString(), position, limit],
       `${statementPrefix}_read_all`,
