@@ -192,7 +192,7 @@ describe.skipIf(url === undefined)("PostgreSQL coordination across processes", (
     try {
       let violations = 0;
       let iterations = 0;
-      // Caught within 1–26 iterations on a quiet machine; a loaded CI machine once needed more than 60.
+      // Caught within 6–30 iterations on a quiet machine; a loaded CI machine once needed more than 60.
       while (iterations < 200 && violations === 0) violations += (await race(broken, taker, `broken-${iterations}`, iterations++)).violations;
       expect(violations).toBeGreaterThan(0);
       console.info(`fence race: the broken store (${_path}) was caught after ${iterations} iteration(s)`);
