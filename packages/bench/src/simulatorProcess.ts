@@ -4,12 +4,8 @@ import type { ScenarioInput } from "@cloudsession/simulator";
 
 /** Counters of a simulator in another process, as far as the benchmarks read them. */
 export interface SimulatorProcessStats {
-  readonly sessionsCreated: number;
-  readonly connectionsOpened: number;
-  readonly resumes: number;
   /** Prompts sent before the agent started (answered, then dropped, as a cloud runtime does). */
   readonly promptsDropped: number;
-  readonly promptsReceived: number;
 }
 
 export type SimulatorParentMessage = { readonly type: "stats" | "agentStarts"; readonly id: number } | { readonly type: "close" };

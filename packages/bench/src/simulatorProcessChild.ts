@@ -30,13 +30,7 @@ process.on("message", (message: SimulatorParentMessage) => {
       send({
         type: "stats",
         id: message.id,
-        stats: {
-          sessionsCreated: sim.stats.sessionsCreated,
-          connectionsOpened: sim.stats.connectionsOpened,
-          resumes: sim.stats.resumes,
-          promptsDropped: sessions.reduce((sum, session) => sum + session.promptsDropped.length, 0),
-          promptsReceived: sessions.reduce((sum, session) => sum + session.promptsReceived.length, 0),
-        },
+        stats: { promptsDropped: sessions.reduce((sum, session) => sum + session.promptsDropped.length, 0) },
       });
       break;
     }

@@ -1,5 +1,6 @@
 import { CopilotClient, RuntimeConnection, type CopilotClientOptions } from "@github/copilot-sdk";
 import { EngineError } from "./engineError.js";
+import { fulfilledWithin } from "./fulfilledWithin.js";
 
 /** How the engine reaches a Copilot runtime. */
 export type RuntimeTarget =
@@ -139,17 +140,5 @@ const STOP_GRACE_MS = 10_000;
 
 /** `client.stop()`, or `forceStop()` when the runtime does not answer in time: closing never hangs on it. */
 async function stopWithin(client: CopilotClient, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), graceMs);
-    timer.unref();
-  });
-  try {
-    const result = await Promise.race([client.stop().then(() => "stopped" as const), late]);
-    if (result === "late") await client.forceStop().catch(() => undefined);
-  } catch {
-    await client.forceStop().catch(() => undefined);
-  } finally {
-    clearTimeout(timer);
-  }
+  if (!(await fulfilledWithin(client.stop(), graceMs))) await client.forceStop().catch(() => undefined);
 }

@@ -25,6 +25,7 @@ import type { InspectionEvent } from "xstate";
 import { classifyCreateError } from "./classifyCreateError.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
+import { fulfilledWithin } from "./fulfilledWithin.js";
 import { encodeEvent } from "./eventCodec.js";
 import { settleFromHistory } from "./settleFromHistory.js";
 import type { RuntimeConnectionManager } from "./runtimeConnection.js";
@@ -342,7 +343,7 @@ export class SessionRunner implements SessionHandle {
     // A send already on the wire is seen through and its messageId recorded: whoever continues the
     // session (another instance, a restart) then finds the prompt dispatched. Released without
     // that, a new owner may read the history before the prompt lands in it and send it again.
-    if (this.sending !== undefined) await settleWithin(this.sending, IN_FLIGHT_SEND_GRACE_MS);
+    if (this.sending !== undefined) await fulfilledWithin(this.sending, IN_FLIGHT_SEND_GRACE_MS);
     await this.chain;
     this.dropSdkSession(false);
     this.releaseSlot();
@@ -868,13 +869,3 @@ function isConnectionError(error: unknown): boolean {
 
 /** How long a detaching runner waits for a send already on the wire; a runtime that never answers must not hold a shutdown. */
 const IN_FLIGHT_SEND_GRACE_MS = 5_000;
-
-/** Resolves when `work` settles or after `ms` (a real-time bound), whichever comes first; never rejects. */
-function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  return Promise.race([work.then(() => undefined, () => undefined), bound]).finally(() => clearTimeout(timer));
-}
