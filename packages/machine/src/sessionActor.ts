@@ -1,5 +1,6 @@
 import { createActor, createEmptyActor, type InspectionEvent } from "xstate";
 import type { SessionEvent } from "./events.js";
+import { fastInitialSnapshot, fastTransition } from "./fastTransition.js";
 import type { SessionSnapshot } from "./replay.js";
 import { sessionMachine, type SessionInput } from "./sessionMachine.js";
 
@@ -27,10 +28,11 @@ export interface SessionActorOptions {
 
 /**
  * Starts the session machine from `input`. Without `inspect` the actor is a snapshot and a list of
- * observers over the machine's own `transition`, sharing one inert actor scope: the same
- * snapshots as an XState actor (a property test holds them equal), for about a fifth of the memory,
- * which is what an engine holding thousands of idle sessions pays per session. The machine is pure
- * (assignments and guards only), so no action, delay or child needs an actor of its own.
+ * observers over the machine's transitions (the compiled table of fastTransition.ts, and the
+ * machine's own `transition` for what the table leaves to XState, sharing one inert actor scope):
+ * the same snapshots as an XState actor (a property test holds them equal), for about a fifth of
+ * the memory, which is what an engine holding thousands of idle sessions pays per session. The
+ * machine is pure (assignments and guards only), so no action, delay or child needs an actor of its own.
  *
  * Like an XState actor it notifies observers on every event it processes, completes them when the
  * machine reaches a final state, ignores events after that, queues an event sent from inside an
@@ -44,7 +46,7 @@ export interface SessionActorOptions {
  */
 export function createSessionActor(input: SessionInput, options: SessionActorOptions = {}): SessionActor {
   if (options.inspect !== undefined) return createActor(sessionMachine, { input, inspect: options.inspect }).start();
-  return new LightSessionActor(sessionMachine.getInitialSnapshot(inertScope(), input));
+  return new LightSessionActor(fastInitialSnapshot(input) ?? sessionMachine.getInitialSnapshot(inertScope(), input));
 }
 
 type SessionScope = Parameters<typeof sessionMachine.transition>[2];
@@ -116,7 +118,7 @@ class LightSessionActor implements SessionActor {
     if (this.snapshot.status !== "active") return;
     let next: SessionSnapshot;
     try {
-      next = sessionMachine.transition(this.snapshot, event, inertScope());
+      next = fastTransition(this.snapshot, event) ?? sessionMachine.transition(this.snapshot, event, inertScope());
     } catch (error) {
       this.snapshot = { ...this.snapshot, status: "error", error };
       this.fail(error);

@@ -1,8 +1,9 @@
 import { assign, setup } from "xstate";
-import { noDeadlines, type FailurePhase, type FailureReason, type PromptRecord, type SessionContext, type SessionFailure } from "./context.js";
+import { noDeadlines, type PromptRecord, type SessionContext, type SessionFailure } from "./context.js";
+import { contextUpdates, type FailureParams, type ReasonParams } from "./contextUpdates.js";
 import { AGENT_PRODUCER, type DeadlineName, type SessionEvent } from "./events.js";
 import type { Repository } from "./repository.js";
-import { backoffDelayMs, type SessionSettings } from "./settings.js";
+import type { SessionSettings } from "./settings.js";
 
 /** What a session starts from: the content of its `session.requested` event. */
 export interface SessionInput {
@@ -21,28 +22,29 @@ export interface SessionOutcome {
   readonly prompts: readonly PromptRecord[];
 }
 
-const inTurn = (prompt: PromptRecord) => prompt.status === "dispatching" || prompt.status === "sent";
-
-function updatePrompt(prompts: readonly PromptRecord[], id: string, change: (prompt: PromptRecord) => PromptRecord): PromptRecord[] {
-  return prompts.map((prompt) => (prompt.id === id ? change(prompt) : prompt));
+/** The context a session starts with (also the fast path's initial snapshot, see fastTransition.ts). */
+export function initialContext(input: SessionInput): SessionContext {
+  return {
+    repository: input.repository,
+    settings: input.settings,
+    requestedAt: input.requestedAt,
+    sessionId: null,
+    remoteUrl: null,
+    agentStartedAt: null,
+    attempts: 1,
+    prompts: [],
+    inFlight: null,
+    abortReason: null,
+    deadlines: { ...noDeadlines, reservation: input.requestedAt + input.settings.reservationTimeoutMs },
+    failure: null,
+    closeReason: null,
+    resumes: 0,
+  };
 }
 
 function queueHead(context: SessionContext): PromptRecord | undefined {
   return context.prompts.find((prompt) => prompt.status === "queued");
 }
-
-function eventMessage(event: SessionEvent): string | undefined {
-  return "message" in event ? event.message : undefined;
-}
-
-const defaultMessages: Record<FailureReason, string> = {
-  timeout: "deadline passed",
-  policy_blocked: "blocked by organisation policy or entitlement",
-  "create-failed": "createSession failed",
-  "retries-exhausted": "createSession kept failing with transient errors",
-  "session-error": "the session reported an error",
-  "turn-stalled": "the turn stalled and did not acknowledge its abort",
-};
 
 /**
  * The lifecycle of one Copilot cloud session.
@@ -91,135 +93,29 @@ export const sessionMachine = setup({
       event.type === "prompt.dispatched" &&
       context.prompts.some((prompt) => prompt.id === event.promptId && prompt.messageId === undefined && prompt.status !== "queued" && prompt.status !== "undelivered"),
   },
+  // Each action's change to the context is a plain function (contextUpdates.ts), shared with the fast path.
   actions: {
-    queuePrompt: assign({
-      prompts: ({ context, event }) =>
-        event.type === "prompt.submitted" ? [...context.prompts, { id: event.promptId, text: event.text, status: "queued" as const, submittedAt: event.at }] : context.prompts,
-    }),
-    recordRemoteUrl: assign({
-      // Published once by the runtime; the first URL wins so a duplicate cannot change it.
-      remoteUrl: ({ context, event }) => context.remoteUrl ?? (event.type === "remote-url.published" ? event.url : null),
-    }),
-    recordResume: assign({ resumes: ({ context }) => context.resumes + 1 }),
-    recordReservation: assign({
-      sessionId: ({ context, event }) => (event.type === "reservation.succeeded" ? event.sessionId : context.sessionId),
-      deadlines: ({ context, event }) => ({ ...noDeadlines, "agent-start": event.at + context.settings.agentStartTimeoutMs }),
-    }),
-    scheduleRetry: assign({
-      deadlines: ({ context, event }) => ({
-        ...context.deadlines,
-        retry: event.at + backoffDelayMs(context.settings.retry, context.attempts, event.type === "reservation.failed" ? (event.random ?? 0.5) : 0.5),
-      }),
-    }),
-    startAttempt: assign({
-      attempts: ({ context }) => context.attempts + 1,
-      deadlines: ({ context }) => ({ ...context.deadlines, retry: null }),
-    }),
-    recordFailure: assign({
-      failure: ({ event }, params: { phase: FailurePhase; reason: FailureReason }) => ({
-        phase: params.phase,
-        reason: params.reason,
-        message: eventMessage(event) ?? defaultMessages[params.reason],
-      }),
-    }),
-    recordAgentStart: assign({
-      agentStartedAt: ({ event }) => event.at,
-      deadlines: ({ context }) => ({ ...context.deadlines, "agent-start": null }),
-    }),
-    beginTurn: assign({
-      prompts: ({ context, event }) =>
-        event.type === "prompt.dispatching" ? updatePrompt(context.prompts, event.promptId, (prompt) => ({ ...prompt, status: "dispatching" })) : context.prompts,
-      inFlight: ({ event }) => (event.type === "prompt.dispatching" ? event.promptId : null),
-      deadlines: ({ context, event }) => ({ ...context.deadlines, "turn-stall": event.at + context.settings.turnStallTimeoutMs }),
-    }),
-    recordMessageId: assign({
-      prompts: ({ context, event }) =>
-        event.type === "prompt.dispatched"
-          ? updatePrompt(context.prompts, event.promptId, (prompt) => ({
-              ...prompt,
-              messageId: event.messageId,
-              status: prompt.status === "dispatching" ? "sent" : prompt.status,
-            }))
-          : context.prompts,
-    }),
-    failDispatch: assign({
-      prompts: ({ context, event }) =>
-        event.type === "prompt.dispatch-failed"
-          ? updatePrompt(context.prompts, event.promptId, (prompt) => {
-              const { messageId: _messageId, ...rest } = prompt;
-              return event.requeue ? { ...rest, status: "queued" } : { ...rest, status: "undelivered", reason: event.message };
-            })
-          : context.prompts,
-      inFlight: null,
-      // The send failed while its turn was being aborted: there is nothing left to abort.
-      abortReason: null,
-      deadlines: ({ context }) => ({ ...context.deadlines, "turn-stall": null }),
-    }),
-    refreshStall: assign({
-      deadlines: ({ context, event }) => ({ ...context.deadlines, "turn-stall": event.at + context.settings.turnStallTimeoutMs }),
-    }),
-    appendReply: assign({
-      prompts: ({ context, event }) =>
-        event.type === "assistant.message" && context.inFlight !== null
-          ? updatePrompt(context.prompts, context.inFlight, (prompt) => ({
-              ...prompt,
-              reply: prompt.reply === undefined || prompt.reply === "" ? event.text : event.text === "" ? prompt.reply : `${prompt.reply}\n\n${event.text}`,
-            }))
-          : context.prompts,
-    }),
-    endTurn: assign({
-      prompts: ({ context, event }) => {
-        const inFlight = context.inFlight;
-        if (inFlight === null) return context.prompts;
-        const aborted = event.type === "turn.idle" && event.aborted;
-        return updatePrompt(context.prompts, inFlight, (prompt) =>
-          aborted ? { ...prompt, status: "interrupted", reason: context.abortReason ?? "aborted" } : { ...prompt, status: "completed" },
-        );
-      },
-      inFlight: null,
-      abortReason: null,
-      deadlines: ({ context }) => ({ ...context.deadlines, "turn-stall": null }),
-    }),
-    beginAbort: assign({
-      abortReason: (_, params: { reason: string }) => params.reason,
-      // The abort's own idle gets one more stall window before the session is given up.
-      deadlines: ({ context, event }) => ({ ...context.deadlines, "turn-stall": event.at + context.settings.turnStallTimeoutMs }),
-    }),
-    recordClose: assign({
-      closeReason: ({ event }) => (event.type === "close.requested" ? (event.reason ?? "closed by request") : null),
-    }),
-    settlePrompts: assign({
-      prompts: ({ context }, params: { reason: string }) =>
-        context.prompts.map((prompt) =>
-          prompt.status === "queued"
-            ? { ...prompt, status: "undelivered" as const, reason: params.reason }
-            : inTurn(prompt)
-              ? { ...prompt, status: "interrupted" as const, reason: params.reason }
-              : prompt,
-        ),
-      inFlight: null,
-      abortReason: null,
-      deadlines: noDeadlines,
-    }),
+    queuePrompt: assign(({ context, event }) => contextUpdates.queuePrompt(context, event)),
+    recordRemoteUrl: assign(({ context, event }) => contextUpdates.recordRemoteUrl(context, event)),
+    recordResume: assign(({ context, event }) => contextUpdates.recordResume(context, event)),
+    recordReservation: assign(({ context, event }) => contextUpdates.recordReservation(context, event)),
+    scheduleRetry: assign(({ context, event }) => contextUpdates.scheduleRetry(context, event)),
+    startAttempt: assign(({ context, event }) => contextUpdates.startAttempt(context, event)),
+    recordFailure: assign(({ context, event }, params: FailureParams) => contextUpdates.recordFailure(context, event, params)),
+    recordAgentStart: assign(({ context, event }) => contextUpdates.recordAgentStart(context, event)),
+    beginTurn: assign(({ context, event }) => contextUpdates.beginTurn(context, event)),
+    recordMessageId: assign(({ context, event }) => contextUpdates.recordMessageId(context, event)),
+    failDispatch: assign(({ context, event }) => contextUpdates.failDispatch(context, event)),
+    refreshStall: assign(({ context, event }) => contextUpdates.refreshStall(context, event)),
+    appendReply: assign(({ context, event }) => contextUpdates.appendReply(context, event)),
+    endTurn: assign(({ context, event }) => contextUpdates.endTurn(context, event)),
+    beginAbort: assign(({ context, event }, params: ReasonParams) => contextUpdates.beginAbort(context, event, params)),
+    recordClose: assign(({ context, event }) => contextUpdates.recordClose(context, event)),
+    settlePrompts: assign(({ context, event }, params: ReasonParams) => contextUpdates.settlePrompts(context, event, params)),
   },
 }).createMachine({
   id: "cloud-session",
-  context: ({ input }) => ({
-    repository: input.repository,
-    settings: input.settings,
-    requestedAt: input.requestedAt,
-    sessionId: null,
-    remoteUrl: null,
-    agentStartedAt: null,
-    attempts: 1,
-    prompts: [],
-    inFlight: null,
-    abortReason: null,
-    deadlines: { ...noDeadlines, reservation: input.requestedAt + input.settings.reservationTimeoutMs },
-    failure: null,
-    closeReason: null,
-    resumes: 0,
-  }),
+  context: ({ input }) => initialContext(input),
   initial: "reserving",
   states: {
     reserving: {
