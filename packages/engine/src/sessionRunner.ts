@@ -6,7 +6,6 @@ import {
   promptToDispatch,
   wantsAbort,
   wantsReservation,
-  type DeadlineName,
   type LifecycleState,
   type PromptRecord,
   type Repository,
@@ -131,8 +130,6 @@ export interface SessionHandle {
   settled(): Promise<void>;
 }
 
-type TimerKey = `${DeadlineName}@${number}`;
-
 /**
  * Runs one session: records every fact in the log before acting on it, feeds it to the machine,
  * and performs whatever the resulting snapshot asks for (create, dispatch, abort, arm a timer).
@@ -164,7 +161,7 @@ export class SessionRunner implements SessionHandle {
   private abortSentFor: string | null = null;
   private holdsSlot = false;
   private slotRequest: { cancel: () => void } | undefined;
-  private timer: { key: TimerKey; handle: unknown } | undefined;
+  private timer: { at: number; handle: unknown } | undefined;
   private lastProgressAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   /** A follower mirrors a session another instance owns: it reads the log and forwards commands. */
@@ -780,24 +777,46 @@ export class SessionRunner implements SessionHandle {
 
   // ---- deadlines ---------------------------------------------------------------------------
 
+  /**
+   * Keeps one timer on the earliest deadline. A deadline that moved later (every sign of life
+   * pushes the turn's stall deadline) keeps the timer where it is, and it re-arms when it fires:
+   * one timer per stall window instead of a clear and a set per recorded event.
+   */
   private armTimer(snapshot: SessionSnapshot): void {
     const next = nextDeadline(snapshot.context);
-    const key: TimerKey | undefined = next ? `${next.name}@${next.at}` : undefined;
-    if (this.timer?.key === key) return;
-    this.clearTimer();
-    if (!next || !key) return;
-    const delay = Math.max(0, next.at - this.env.clock.now());
-    const handle = this.env.clock.setTimeout(() => {
-      this.timer = undefined;
-      if (this.isStopped()) return;
-      void this.commit([{ type: "deadline.fired", deadline: next.name, at: this.env.clock.now() }]).then(() => this.reconcile());
-    }, delay);
-    this.timer = { key, handle };
+    if (next === undefined) {
+      this.clearDeadlineTimer();
+      return;
+    }
+    if (this.timer !== undefined && this.timer.at <= next.at) return;
+    this.clearDeadlineTimer();
+    const handle = this.env.clock.setTimeout(() => this.onDeadlineTimer(), Math.max(0, next.at - this.env.clock.now()));
+    this.timer = { at: next.at, handle };
   }
 
-  private clearTimer(): void {
+  private onDeadlineTimer(): void {
+    this.timer = undefined;
+    if (this.isStopped()) return;
+    const snapshot = this.actor.getSnapshot();
+    const due = snapshot.status === "active" ? nextDeadline(snapshot.context) : undefined;
+    if (due === undefined) return;
+    const now = this.env.clock.now();
+    // Moved on since the timer was set: wait for the deadline as it is now.
+    if (due.at > now) {
+      this.armTimer(snapshot);
+      return;
+    }
+    void this.commit([{ type: "deadline.fired", deadline: due.name, at: now }]).then(() => this.reconcile());
+  }
+
+  private clearDeadlineTimer(): void {
     if (this.timer) this.env.clock.clearTimeout(this.timer.handle);
     this.timer = undefined;
+  }
+
+  /** Stops every timer of the runner: its deadline and a pending re-attach. */
+  private clearTimer(): void {
+    this.clearDeadlineTimer();
     if (this.reattachTimer !== undefined) this.env.clock.clearTimeout(this.reattachTimer);
     this.reattachTimer = undefined;
   }

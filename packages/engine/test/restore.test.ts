@@ -51,4 +51,31 @@ describe("restore", () => {
       await elsewhere.close();
     }
   });
+
+  test("a restored session with a deadline keeps retrying a failed re-attach (arming the deadline does not cancel the retry)", async () => {
+    const h = await setUp({ defaults: { reply: "hello" } }, { heartbeatMs: 0 });
+    const session = h.engine.start({ repository, prompts: ["x"] });
+    await waitFor(() => completed(session) === 1, "the turn");
+    await h.engine.settled();
+    const rows = (await h.store.readStream(session.id)).events;
+    // Cut after the dispatch: the turn is running, so the restored session has its stall deadline armed.
+    const midTurn = rows.slice(0, rows.findIndex((row) => row.type === "prompt.dispatched") + 1);
+    const store = createInMemoryStore();
+    await store.append(
+      session.id,
+      midTurn.map((row) => ({ type: row.type, data: row.data as JsonObject })),
+    );
+    // A runtime that does not know the session: every re-attach fails; the third failure is reported.
+    const elsewhere = await startSimulator({ seed: 2, timeScale: 0.01 });
+    const errors: unknown[] = [];
+    const engine = createEngine({ runtimeUrl: elsewhere.url, store, heartbeatMs: 0, onError: (error) => errors.push(error) });
+    try {
+      const restored = await engine.resume(session.id);
+      expect(restored.state).toBe("streaming");
+      await waitFor(() => errors.length > 0, "the third failed re-attach to be reported", 5_000);
+    } finally {
+      await engine.close();
+      await elsewhere.close();
+    }
+  });
 });
