@@ -20,7 +20,7 @@ export const dispatchLatency: Benchmark = {
   name: "dispatchLatency",
   title: "5. agent start to queued prompt on the wire",
   async run({ quick, log }): Promise<BenchmarkResult> {
-    const waves = quick ? 2 : 30;
+    const waves = quick ? 2 : 100;
     const warmupWaves = quick ? 0 : 5;
     const perWave = quick ? 5 : 10;
     const sim = await startSimulatorProcess({ seed: 5, timeScale: 0.01, defaults: { noise: false, reply: "ok" } });
