@@ -3,7 +3,7 @@ import type { SessionContext } from "./context.js";
 import { contextUpdates, type ContextUpdate } from "./contextUpdates.js";
 import type { SessionEvent } from "./events.js";
 import type { SessionSnapshot } from "./replay.js";
-import { initialContext, sessionMachine, type SessionInput } from "./sessionMachine.js";
+import { initialContext, sessionMachine, sessionOutcome, type SessionInput } from "./sessionMachine.js";
 
 /**
  * The session machine's transitions, compiled once from the machine itself into a table: for each
@@ -14,9 +14,9 @@ import { initialContext, sessionMachine, type SessionInput } from "./sessionMach
  * Why: XState's generic `transition()` walks state nodes, builds exit and entry sets and resolves
  * actions for every event; that was over half of an engine's CPU per recorded event (13-36 µs in
  * place). A table lookup, a guard and a few object spreads give the same snapshot. XState stays the
- * definition and the judge: whatever the table cannot decide (a final state is entered, with its
- * entry actions and output; a guard or action it does not know) returns `undefined` and the caller
- * asks XState, and a property test holds the two equal.
+ * definition and the judge: whatever the table cannot decide (a guard or action it does not know,
+ * entry or exit actions outside the final states, eventless or delayed transitions) returns
+ * `undefined` and the caller asks XState, and a property test holds the two equal.
  */
 
 type Update = (context: SessionContext, event: SessionEvent) => Partial<SessionContext>;
@@ -26,6 +26,8 @@ interface Route {
   readonly updates: readonly Update[];
   /** A snapshot of the state this transition enters (its value and nodes); none when targetless. */
   readonly target: SessionSnapshot | undefined;
+  /** The target is a final state of the machine: the session is done, with the machine's output. */
+  readonly final: boolean;
 }
 
 /** A candidate only XState can settle. */
@@ -53,6 +55,7 @@ export function fastTransition(snapshot: SessionSnapshot, event: SessionEvent): 
     let context = snapshot.context;
     // As XState applies a transition's assignments: in order, each seeing the one before.
     for (const update of candidate.updates) context = { ...context, ...update(context, event) };
+    if (candidate.final) return { ...(candidate.target ?? snapshot), context, status: "done", output: sessionOutcome(context) } as SessionSnapshot;
     return { ...(candidate.target ?? snapshot), context };
   }
   // No transition is enabled: XState leaves the snapshot as it is.
@@ -113,13 +116,20 @@ function compileTransition(leaf: AnyStateNode, transition: Transition): Candidat
   }
   const targets = transition.target ?? [];
   const [target] = targets;
-  if (target === undefined) return { guard, updates, target: undefined };
+  if (target === undefined) return { guard, updates, target: undefined, final: false };
   // Several targets, or one at or above the leaf (exit and re-entry rules): XState's business.
   if (targets.length > 1 || isAncestorOrSelf(target, leaf)) return ASK_XSTATE;
   const entered = initialLeaf(target);
-  // A final state runs its entry actions and gives the machine its output.
-  if (entered.type !== "atomic") return ASK_XSTATE;
-  return { guard, updates, target: templateOf(entered) };
+  if (entered.type === "atomic") return { guard, updates, target: templateOf(entered), final: false };
+  // A final state of the machine (not of a nested state, which raises a done event) runs its entry
+  // actions after the transition's, and the machine is done with its output.
+  if (entered.type !== "final" || entered.parent !== sessionMachine.root || sessionMachine.root.output === undefined) return ASK_XSTATE;
+  for (const action of entered.entry) {
+    const update = compileAction(action);
+    if (update === undefined) return ASK_XSTATE;
+    updates.push(update);
+  }
+  return { guard, updates, target: templateOf(entered), final: true };
 }
 
 function compileGuard(guard: Transition["guard"]): Route["guard"] | typeof ASK_XSTATE {

@@ -42,6 +42,16 @@ export function initialContext(input: SessionInput): SessionContext {
   };
 }
 
+/** The machine's output at a final state (also computed by the fast path, see fastTransition.ts). */
+export function sessionOutcome(context: SessionContext): SessionOutcome {
+  return {
+    state: context.failure === null ? "closed" : context.failure.reason === "policy_blocked" ? "blocked" : "failed",
+    failure: context.failure,
+    closeReason: context.closeReason,
+    prompts: context.prompts,
+  };
+}
+
 function queueHead(context: SessionContext): PromptRecord | undefined {
   return context.prompts.find((prompt) => prompt.status === "queued");
 }
@@ -225,10 +235,5 @@ export const sessionMachine = setup({
     failed: { type: "final", entry: { type: "settlePrompts", params: { reason: "session-failed" } } },
     closed: { type: "final", entry: { type: "settlePrompts", params: { reason: "session-closed" } } },
   },
-  output: ({ context }) => ({
-    state: context.failure === null ? "closed" : context.failure.reason === "policy_blocked" ? "blocked" : "failed",
-    failure: context.failure,
-    closeReason: context.closeReason,
-    prompts: context.prompts,
-  }),
+  output: ({ context }) => sessionOutcome(context),
 });

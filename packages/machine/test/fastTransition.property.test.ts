@@ -140,14 +140,18 @@ describe("fastTransition: the compiled table gives XState's snapshot", () => {
     expect(snapshot?.context.prompts.map((prompt) => prompt.status)).toEqual(["completed", "queued"]);
   });
 
-  test("a final state is left to XState (entry actions, output)", () => {
+  test("ending answers from the table too: the final state's entry actions run and the output is the machine's", () => {
     const ready = fastTransition(fastTransition(fastInitialSnapshot(input) as SessionSnapshot, { type: "reservation.succeeded", sessionId: "s1", at: 1 }) as SessionSnapshot, {
       type: "agent.started",
       producer: AGENT_PRODUCER,
       at: 2,
     }) as SessionSnapshot;
-    expect(ready.value).toBe("ready");
-    expect(fastTransition(ready, { type: "close.requested", at: 3 })).toBeUndefined();
-    expect(fastTransition(ready, { type: "session.errored", message: "x", at: 3 })).toBeUndefined();
+    const queued = fastTransition(ready, { type: "prompt.submitted", promptId: "p-9", text: "late", at: 3 }) as SessionSnapshot;
+    for (const event of [{ type: "close.requested", reason: "bye", at: 4 }, { type: "session.errored", message: "x", at: 4 }] as const) {
+      const ended = fastTransition(queued, event);
+      expect(ended?.status).toBe("done");
+      expect(observable(ended as SessionSnapshot)).toEqual(observable(reference(queued, event)));
+      expect(ended?.output?.prompts).toEqual([expect.objectContaining({ id: "p-9", status: "undelivered" })]);
+    }
   });
 });
