@@ -1,4 +1,4 @@
-import { checkRepository, resolveSettings, type SessionRequested, type SessionSettings, type Repository, type SessionLogEvent, type SessionSettingsInput } from "@cloudsession/machine";
+import { checkRepository, checkSettings, resolveSettings, type SessionRequested, type SessionSettings, type Repository, type SessionLogEvent, type SessionSettingsInput } from "@cloudsession/machine";
 import { createInMemoryStore, type EventStore, type JsonObject } from "@cloudsession/store";
 import { approveAll, type CopilotClient, type CopilotClientOptions, type PermissionHandler } from "@github/copilot-sdk";
 import { randomUUID } from "node:crypto";
@@ -143,6 +143,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   });
   const maxConcurrent = options.maxConcurrent ?? 64;
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new EngineError("INVALID_ARGUMENT", "maxConcurrent must be a positive integer");
+  // The engine-wide defaults are checked here, so a bad one fails at construction, not at the first start().
+  settingsOrThrow({ ...options.timeouts, retry: { ...options.retry } }, "timeouts and retry");
   /** The runners acting (or, in cluster mode, following) here. */
   const runners = new Map<string, SessionRunner>();
   /** What users hold: the runner itself, or in cluster mode a handle that survives changes of owner. */
@@ -350,11 +352,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (prompts.some((prompt) => typeof prompt !== "string" || prompt.trim() === "")) {
         throw new EngineError("INVALID_ARGUMENT", "prompts must be non-empty strings");
       }
-      const settings = resolveSettings({
-        ...options.timeouts,
-        ...request.settings,
-        retry: { ...options.retry, ...request.settings?.retry },
-      });
+      const settings = settingsOrThrow(
+        {
+          ...options.timeouts,
+          ...request.settings,
+          retry: { ...options.retry, ...request.settings?.retry },
+        },
+        "settings",
+      );
       const id = newId("session");
       // Cluster mode: the new session is owned here; its lease is taken before its first append.
       const gate =
@@ -500,6 +505,14 @@ async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return results;
+}
+
+/** Resolved settings, or `INVALID_ARGUMENT` naming the bad one (`where` says which option it came from). */
+function settingsOrThrow(input: SessionSettingsInput, where: string): SessionSettings {
+  const settings = resolveSettings(input);
+  const check = checkSettings(settings);
+  if (!check.ok) throw new EngineError("INVALID_ARGUMENT", `${where}: ${check.message}`);
+  return settings;
 }
 
 function sessionRequest(repository: Repository, settings: SessionSettings, local: StartOptions["local"], at: number): SessionRequested {

@@ -790,8 +790,12 @@ export class SessionRunner implements SessionHandle {
     }
     if (this.timer !== undefined && this.timer.at <= next.at) return;
     this.clearDeadlineTimer();
-    const handle = this.env.clock.setTimeout(() => this.onDeadlineTimer(), Math.max(0, next.at - this.env.clock.now()));
-    this.timer = { at: next.at, handle };
+    // Node fires a longer timer at once (after 1 ms, with a warning): a deadline further out than
+    // that (a month-long limit) is waited for in steps, each re-arming when it fires.
+    const now = this.env.clock.now();
+    const delay = Math.min(MAX_TIMER_DELAY_MS, Math.max(0, next.at - now));
+    const handle = this.env.clock.setTimeout(() => this.onDeadlineTimer(), delay);
+    this.timer = { at: now + delay, handle };
   }
 
   private onDeadlineTimer(): void {
@@ -888,3 +892,6 @@ function isConnectionError(error: unknown): boolean {
 
 /** How long a detaching runner waits for a send already on the wire; a runtime that never answers must not hold a shutdown. */
 const IN_FLIGHT_SEND_GRACE_MS = 5_000;
+
+/** The longest delay Node's `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;

@@ -30,6 +30,28 @@ describe("input is checked before any RPC", () => {
     expect(() => createEngine({ maxConcurrent: 0 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", clientOptions: {} })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
   });
+
+  test.each([
+    [{ turnStallTimeoutMs: 0 }, /turnStallTimeoutMs must be a finite number of milliseconds > 0, got 0/],
+    [{ agentStartTimeoutMs: Number.POSITIVE_INFINITY }, /agentStartTimeoutMs .* got Infinity/],
+    [{ reservationTimeoutMs: Number.NaN }, /reservationTimeoutMs .* got NaN/],
+  ])("time limit %j is refused with INVALID_ARGUMENT, at construction and per session", (timeouts, message) => {
+    expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0, timeouts })).toThrow(message);
+    const engine = createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0 });
+    let caught: unknown;
+    try {
+      engine.start({ repository, settings: timeouts });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isEngineError(caught, "INVALID_ARGUMENT")).toBe(true);
+    expect((caught as Error).message).toMatch(message);
+  });
+
+  test("a retry policy that would not terminate is refused", () => {
+    expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0, retry: { maxAttempts: 0 } })).toThrow(/retry.maxAttempts must be an integer >= 1/);
+    expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0, retry: { jitter: 2 } })).toThrow(/retry.jitter/);
+  });
 });
 
 describe("classifyCreateError", () => {

@@ -2,6 +2,7 @@ import { replay } from "@cloudsession/machine";
 import { PRESET_BEHAVIOURS } from "@cloudsession/simulator";
 import { describe, expect, test } from "vitest";
 import { completed, useHarness, received, waitFor, type Harness } from "./support/harness.js";
+import { systemClock, type Clock } from "../src/index.js";
 
 const repository = { owner: "octo", name: "demo" };
 const setUp = useHarness();
@@ -31,6 +32,21 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
     expect(outcome.failure).toMatchObject({ phase: "awaiting-agent", reason: "timeout" });
     expect(outcome.prompts[0]).toMatchObject({ status: "undelivered", reason: "session-failed" });
     expect(h.sim.stats.sendsReceived).toBe(0);
+  });
+
+  test("a deadline further out than Node's longest timer (24.8 days) is waited for, not fired at once", async () => {
+    const delays: number[] = [];
+    const clock: Clock = { ...systemClock, setTimeout: (callback, ms) => (delays.push(ms), systemClock.setTimeout(callback, ms)) };
+    const month = 30 * 86_400_000;
+    h = await setUp({ defaults: PRESET_BEHAVIOURS["never-connects"] }, { clock, timeouts: { reservationTimeoutMs: month, agentStartTimeoutMs: month } });
+    const session = h.engine.start({ repository, prompts: ["hello"] });
+    await waitFor(() => session.state === "awaiting-agent", "the reservation");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Handed to setTimeout as is, a month becomes 1 ms: the timer would fire and re-arm every millisecond.
+    expect(delays.every((ms) => ms <= 2_147_483_647)).toBe(true);
+    expect(delays.length).toBeLessThan(10);
+    expect(session.state).toBe("awaiting-agent");
+    expect((await h.engine.history(session.id)).some((event) => event.type === "deadline.fired")).toBe(false);
   });
 
   test("flaky create: retried with backoff, then succeeds", async () => {

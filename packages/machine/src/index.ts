@@ -34,7 +34,7 @@ export type {
 } from "./events.js";
 export { noDeadlines } from "./context.js";
 export type { Deadlines, FailurePhase, FailureReason, PromptRecord, PromptStatus, SessionContext, SessionFailure } from "./context.js";
-export { backoffDelayMs, defaultSessionSettings, resolveSettings } from "./settings.js";
-export type { RetrySettings, SessionSettings, SessionSettingsInput } from "./settings.js";
+export { backoffDelayMs, checkSettings, defaultSessionSettings, resolveSettings } from "./settings.js";
+export type { RetrySettings, SessionSettings, SessionSettingsInput, SettingsCheck } from "./settings.js";
 export { checkRepository, formatRepository, parseRepository } from "./repository.js";
 export type { Repository, RepositoryCheck, RepositoryProblem } from "./repository.js";

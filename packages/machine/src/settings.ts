@@ -51,3 +51,32 @@ export function backoffDelayMs(retry: RetrySettings, failedAttempts: number, ran
   const jitter = Math.min(1, Math.max(0, retry.jitter));
   return Math.round(capped * (1 - jitter * Math.min(1, Math.max(0, random))));
 }
+
+export type SettingsCheck = { readonly ok: true } | { readonly ok: false; readonly setting: string; readonly message: string };
+
+/**
+ * Checks resolved settings: every time limit a finite number of milliseconds > 0, and a retry
+ * policy that terminates. A deadline is an absolute time in the log; `Infinity` or `NaN` would
+ * never (or always) be due.
+ *
+ * @example
+ * checkSettings(resolveSettings({ turnStallTimeoutMs: 0 })) // { ok: false, setting: "turnStallTimeoutMs", message: "…" }
+ */
+export function checkSettings(settings: SessionSettings): SettingsCheck {
+  for (const name of ["reservationTimeoutMs", "agentStartTimeoutMs", "turnStallTimeoutMs"] as const) {
+    const value = settings[name];
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) return refuse(name, `must be a finite number of milliseconds > 0, got ${String(value)}`);
+  }
+  const { maxAttempts, initialDelayMs, maxDelayMs, multiplier, jitter } = settings.retry;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) return refuse("retry.maxAttempts", `must be an integer >= 1, got ${String(maxAttempts)}`);
+  for (const [name, value] of [["retry.initialDelayMs", initialDelayMs], ["retry.maxDelayMs", maxDelayMs]] as const) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) return refuse(name, `must be a finite number of milliseconds >= 0, got ${String(value)}`);
+  }
+  if (typeof multiplier !== "number" || !Number.isFinite(multiplier) || multiplier < 1) return refuse("retry.multiplier", `must be a finite number >= 1, got ${String(multiplier)}`);
+  if (typeof jitter !== "number" || !(jitter >= 0 && jitter <= 1)) return refuse("retry.jitter", `must be between 0 and 1, got ${String(jitter)}`);
+  return { ok: true };
+}
+
+function refuse(setting: string, why: string): SettingsCheck {
+  return { ok: false, setting, message: `${setting} ${why}` };
+}
