@@ -143,6 +143,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
   });
   const maxConcurrent = options.maxConcurrent ?? 64;
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new EngineError("INVALID_ARGUMENT", "maxConcurrent must be a positive integer");
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  if (typeof heartbeatMs !== "number" || !Number.isFinite(heartbeatMs) || heartbeatMs < 0 || heartbeatMs > 2_147_483_647) {
+    throw new EngineError("INVALID_ARGUMENT", `heartbeatMs must be a number of milliseconds from 0 (off) to 2147483647, got ${String(heartbeatMs)}`);
+  }
   // The engine-wide defaults are checked here, so a bad one fails at construction, not at the first start().
   settingsOrThrow({ ...options.timeouts, retry: { ...options.retry } }, "timeouts and retry");
   /** The runners acting (or, in cluster mode, following) here. */
@@ -175,7 +179,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   if (runtime.canReconnect) installTransportErrorGuard();
-  const heartbeat = startHeartbeat(options.heartbeatMs ?? 5_000);
+  const heartbeat = startHeartbeat(heartbeatMs);
 
   function startHeartbeat(periodMs: number): { stop(): void } {
     if (periodMs <= 0 || !runtime.canReconnect) return { stop: () => undefined };

@@ -29,6 +29,8 @@ describe("input is checked before any RPC", () => {
     expect(() => engine.start({ repository, prompts: [" "] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => createEngine({ maxConcurrent: 0 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", clientOptions: {} })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: Number.NaN })).toThrow(/heartbeatMs must be/);
+    expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: -1 })).toThrow(/heartbeatMs must be/);
   });
 
   test.each([
