@@ -1,6 +1,7 @@
-import { createActor, type SnapshotFrom } from "xstate";
+import type { SnapshotFrom } from "xstate";
 import type { SessionLogEvent, SessionRequested } from "./events.js";
-import { sessionMachine, type SessionInput } from "./sessionMachine.js";
+import { createSessionActor } from "./sessionActor.js";
+import type { sessionMachine, SessionInput } from "./sessionMachine.js";
 
 export type SessionSnapshot = SnapshotFrom<typeof sessionMachine>;
 
@@ -20,8 +21,9 @@ export class InvalidLogError extends Error {
 
 /**
  * Folds a session's log into the snapshot a live actor would have after the same events.
- * Pure: no I/O, no clock. An XState actor is used as the fold because `actor.send` is several
- * times faster than the pure `transition()` function (see docs/adr/0001-machine-design.md).
+ * Pure: no I/O, no clock. The fold is the light session actor (the compiled transition table, XState
+ * for the rest: docs/adr/0009-compiled-transitions.md), several times faster than XState's pure
+ * `transition()` or an XState actor, and equal to both by property test.
  *
  * @example
  * const snapshot = replay([{ type: "session.requested", repository, settings, at: 0 }, { type: "close.requested", at: 1 }]);
@@ -32,8 +34,7 @@ export function replay(events: readonly SessionLogEvent[]): SessionSnapshot {
   if (first?.type !== "session.requested") {
     throw new InvalidLogError(`a session log must start with session.requested, got ${first?.type ?? "nothing"}`);
   }
-  const actor = createActor(sessionMachine, { input: inputFromRequest(first) });
-  actor.start();
+  const actor = createSessionActor(inputFromRequest(first));
   for (const [index, event] of rest.entries()) {
     if (actor.getSnapshot().status !== "active") break; // final states absorb the rest
     if (event.type === "session.requested") throw new InvalidLogError("session.requested may only be the first event of a log");
@@ -42,9 +43,7 @@ export function replay(events: readonly SessionLogEvent[]): SessionSnapshot {
     if (isSignOfLife(event) && isSignOfLife(rest[index + 1])) continue;
     actor.send(event);
   }
-  const snapshot = actor.getSnapshot();
-  actor.stop();
-  return snapshot;
+  return actor.getSnapshot();
 }
 
 function isSignOfLife(event: SessionLogEvent | undefined): boolean {
