@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { settleDatabase } from "./settleDatabase.js";
 import { median, ratioFigure, type Benchmark, type BenchmarkResult, type Figure } from "./report.js";
 
 /** What the baselines need from a database connection: PGlite and node-postgres both fit. */
@@ -109,18 +110,12 @@ async function measure(label: string, store: EventStore, sql: Sql, schema: strin
     // and let the database settle before each run: the autovacuum, statistics and checkpoint work
     // one run leaves behind (50,000 bulk rows set off autovacuum) must not land on the next one.
     for (let i = 0; i < runs.length; i++) {
-      await settle(sql, schema, table);
+      await settleDatabase(sql, [table, `"${schema}".events`, `"${schema}".streams`]);
       await runs[(i + rep + runs.length) % runs.length]?.();
     }
   }
   log(`${label}: plain ${measured.plain.map(Math.round).join(", ")}; bulk ${measured.bulk.map(Math.round).join(", ")}; group commit ${measured.groupCommit.map(Math.round).join(", ")} rows/s`);
   return measured;
-}
-
-/** Vacuums and analyzes both tables and checkpoints, so the next run starts on a quiet database. */
-async function settle(sql: Sql, schema: string, table: string): Promise<void> {
-  await sql.query(`VACUUM ANALYZE ${table}, "${schema}".events, "${schema}".streams`);
-  await sql.query("CHECKPOINT");
 }
 
 const payload = JSON.stringify({ at: 1_700_000_000_000, promptId: "p-0000", text: "a small event, as a session records them" });

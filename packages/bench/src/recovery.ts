@@ -8,6 +8,7 @@ import { absoluteFigure, tick, type Benchmark, type BenchmarkResult } from "./re
 import { countStates } from "./manySessions.js";
 import { startSimulatorProcess } from "./simulatorProcess.js";
 import { closeWithin, waitAtMost, waitUntil } from "./readyWait.js";
+import { settleDatabase } from "./settleDatabase.js";
 
 /**
  * Benchmark 6a: recovery of N open sessions after a restart, on PostgreSQL. Setup: an engine
@@ -40,11 +41,11 @@ export const recovery: Benchmark = {
 
       // Creating 10,000 sessions wrote ~50,000 rows: the checkpoint and autovacuum that sets off must
       // not land on the timed reads (once, a checkpoint mid-read tripled recover()).
-      await settleDatabase(admin, schema);
+      await settleDatabase(admin, [`"${schema}".events`, `"${schema}".streams`]);
       const loadStore = await openPostgresStore({ connectionString: postgresUrl, schema });
       const loadMs = await loadFromStore(loadStore, count).finally(() => loadStore.close());
 
-      await settleDatabase(admin, schema);
+      await settleDatabase(admin, [`"${schema}".events`, `"${schema}".streams`]);
       const store = await openPostgresStore({ connectionString: postgresUrl, schema });
       const engine = createEngine({ runtimeUrl: sim.url, store, maxConcurrent: count, heartbeatMs: 0 });
       let recoverMs: number;
@@ -103,12 +104,6 @@ export const recovery: Benchmark = {
     }
   },
 };
-
-/** Vacuums and analyzes the store's tables and checkpoints, so a timed read starts on a quiet database. */
-async function settleDatabase(admin: pg.Pool, schema: string): Promise<void> {
-  await admin.query(`VACUUM ANALYZE "${schema}".events, "${schema}".streams`);
-  await admin.query("CHECKPOINT");
-}
 
 /** Starts `count` sessions until all are ready, then detaches: the logs stay open. Returns SDK session ids. */
 async function createOpenSessions(url: string, schema: string, count: number, quick: boolean): Promise<string[]> {

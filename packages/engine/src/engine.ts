@@ -3,7 +3,7 @@ import { createInMemoryStore, type EventStore, type JsonObject } from "@cloudses
 import { approveAll, type CopilotClient, type CopilotClientOptions, type PermissionHandler } from "@github/copilot-sdk";
 import { randomUUID } from "node:crypto";
 import type { InspectionEvent } from "xstate";
-import { systemClock, type Clock } from "./clock.js";
+import { MAX_TIMER_DELAY_MS, systemClock, type Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
 import { decodeEvent } from "./eventCodec.js";
 import { mapInOrder } from "./mapInOrder.js";
@@ -144,8 +144,8 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const maxConcurrent = options.maxConcurrent ?? 64;
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new EngineError("INVALID_ARGUMENT", "maxConcurrent must be a positive integer");
   const heartbeatMs = options.heartbeatMs ?? 5_000;
-  if (typeof heartbeatMs !== "number" || !Number.isFinite(heartbeatMs) || heartbeatMs < 0 || heartbeatMs > 2_147_483_647) {
-    throw new EngineError("INVALID_ARGUMENT", `heartbeatMs must be a number of milliseconds from 0 (off) to 2147483647, got ${String(heartbeatMs)}`);
+  if (typeof heartbeatMs !== "number" || !Number.isFinite(heartbeatMs) || heartbeatMs < 0 || heartbeatMs > MAX_TIMER_DELAY_MS) {
+    throw new EngineError("INVALID_ARGUMENT", `heartbeatMs must be a number of milliseconds from 0 (off) to ${MAX_TIMER_DELAY_MS}, got ${String(heartbeatMs)}`);
   }
   // The engine-wide defaults are checked here, so a bad one fails at construction, not at the first start().
   settingsOrThrow({ ...options.timeouts, retry: { ...options.retry } }, "timeouts and retry");

@@ -22,7 +22,7 @@ import type { CopilotSession, PermissionHandler } from "@github/copilot-sdk";
 import { Subject, share, type Observable } from "rxjs";
 import type { InspectionEvent } from "xstate";
 import { classifyCreateError } from "./classifyCreateError.js";
-import type { Clock } from "./clock.js";
+import { MAX_TIMER_DELAY_MS, type Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
 import { fulfilledWithin } from "./fulfilledWithin.js";
 import { encodeEvent } from "./eventCodec.js";
@@ -892,6 +892,3 @@ function isConnectionError(error: unknown): boolean {
 
 /** How long a detaching runner waits for a send already on the wire; a runtime that never answers must not hold a shutdown. */
 const IN_FLIGHT_SEND_GRACE_MS = 5_000;
-
-/** The longest delay Node's `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_DELAY_MS = 2_147_483_647;

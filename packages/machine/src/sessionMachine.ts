@@ -1,6 +1,6 @@
 import { assign, setup } from "xstate";
 import { noDeadlines, type PromptRecord, type SessionContext, type SessionFailure } from "./context.js";
-import { contextUpdates, type FailureParams, type ReasonParams } from "./contextUpdates.js";
+import { contextUpdates, type ContextUpdate } from "./contextUpdates.js";
 import { AGENT_PRODUCER, type DeadlineName, type SessionEvent } from "./events.js";
 import type { Repository } from "./repository.js";
 import type { SessionSettings } from "./settings.js";
@@ -50,6 +50,11 @@ export function sessionOutcome(context: SessionContext): SessionOutcome {
     closeReason: context.closeReason,
     prompts: context.prompts,
   };
+}
+
+/** The machine's `assign` action for a context update (the same function the fast path calls). */
+function assignFrom<Params>(update: ContextUpdate<Params>) {
+  return assign<SessionContext, SessionEvent, Params, SessionEvent, never>(({ context, event }, params) => update(context, event, params));
 }
 
 function queueHead(context: SessionContext): PromptRecord | undefined {
@@ -105,23 +110,23 @@ export const sessionMachine = setup({
   },
   // Each action's change to the context is a plain function (contextUpdates.ts), shared with the fast path.
   actions: {
-    queuePrompt: assign(({ context, event }) => contextUpdates.queuePrompt(context, event)),
-    recordRemoteUrl: assign(({ context, event }) => contextUpdates.recordRemoteUrl(context, event)),
-    recordResume: assign(({ context, event }) => contextUpdates.recordResume(context, event)),
-    recordReservation: assign(({ context, event }) => contextUpdates.recordReservation(context, event)),
-    scheduleRetry: assign(({ context, event }) => contextUpdates.scheduleRetry(context, event)),
-    startAttempt: assign(({ context, event }) => contextUpdates.startAttempt(context, event)),
-    recordFailure: assign(({ context, event }, params: FailureParams) => contextUpdates.recordFailure(context, event, params)),
-    recordAgentStart: assign(({ context, event }) => contextUpdates.recordAgentStart(context, event)),
-    beginTurn: assign(({ context, event }) => contextUpdates.beginTurn(context, event)),
-    recordMessageId: assign(({ context, event }) => contextUpdates.recordMessageId(context, event)),
-    failDispatch: assign(({ context, event }) => contextUpdates.failDispatch(context, event)),
-    refreshStall: assign(({ context, event }) => contextUpdates.refreshStall(context, event)),
-    appendReply: assign(({ context, event }) => contextUpdates.appendReply(context, event)),
-    endTurn: assign(({ context, event }) => contextUpdates.endTurn(context, event)),
-    beginAbort: assign(({ context, event }, params: ReasonParams) => contextUpdates.beginAbort(context, event, params)),
-    recordClose: assign(({ context, event }) => contextUpdates.recordClose(context, event)),
-    settlePrompts: assign(({ context, event }, params: ReasonParams) => contextUpdates.settlePrompts(context, event, params)),
+    queuePrompt: assignFrom(contextUpdates.queuePrompt),
+    recordRemoteUrl: assignFrom(contextUpdates.recordRemoteUrl),
+    recordResume: assignFrom(contextUpdates.recordResume),
+    recordReservation: assignFrom(contextUpdates.recordReservation),
+    scheduleRetry: assignFrom(contextUpdates.scheduleRetry),
+    startAttempt: assignFrom(contextUpdates.startAttempt),
+    recordFailure: assignFrom(contextUpdates.recordFailure),
+    recordAgentStart: assignFrom(contextUpdates.recordAgentStart),
+    beginTurn: assignFrom(contextUpdates.beginTurn),
+    recordMessageId: assignFrom(contextUpdates.recordMessageId),
+    failDispatch: assignFrom(contextUpdates.failDispatch),
+    refreshStall: assignFrom(contextUpdates.refreshStall),
+    appendReply: assignFrom(contextUpdates.appendReply),
+    endTurn: assignFrom(contextUpdates.endTurn),
+    beginAbort: assignFrom(contextUpdates.beginAbort),
+    recordClose: assignFrom(contextUpdates.recordClose),
+    settlePrompts: assignFrom(contextUpdates.settlePrompts),
   },
 }).createMachine({
   id: "cloud-session",
