@@ -186,6 +186,25 @@ function toOutcomes(plan: BatchPlan, inserted: readonly SqlRow[], time: number, 
 }
 
 /**
+ * The fast statement's rows, from the one row it returns: the inserted events' stream ids, versions
+ * and positions as three JSON arrays in insertion order. One row instead of one per event: on PGlite
+ * shipping and decoding a row per event was a quarter of the statement's time (400 events: 6.3 ms
+ * against 4.8). Positions and versions arrive as JSON numbers; {@link fastOutcomes} checks each is a
+ * safe integer and matches what was written, and falls back to matching by key when one does not.
+ */
+function insertedRows(summary: SqlRow | undefined): SqlRow[] {
+  if (typeof summary?.inserted !== "string") throw new StoreError("CORRUPTED_EVENT", "the append statement returned no summary row");
+  const parsed = JSON.parse(summary.inserted) as { s: unknown; v: unknown; p: unknown };
+  // No event inserted: array_agg over no rows is NULL.
+  if (parsed.s === null) return [];
+  if (!Array.isArray(parsed.s) || !Array.isArray(parsed.v) || !Array.isArray(parsed.p) || parsed.s.length !== parsed.v.length || parsed.s.length !== parsed.p.length) {
+    throw new StoreError("CORRUPTED_EVENT", "the append statement returned a malformed summary");
+  }
+  const { s: streamIds, v: versions, p: positions } = parsed as { s: unknown[]; v: unknown[]; p: unknown[] };
+  return streamIds.map((streamId, index) => ({ stream_id: streamId, version: versions[index], position: positions[index], transaction_id: summary.transaction_id }));
+}
+
+/**
  * {@link toOutcomes} for the fast path's own rows: they come back in insertion order (checked; a
  * surprise falls back to matching by key) and need none of the decoder's defences, since every
  * value but the position and transaction id is what this process just wrote. The stored events of
@@ -403,7 +422,7 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
         if (fence !== undefined) fenced.push([id, fence]);
       }
     }
-    const rows = await executor.query(
+    const [summary] = await executor.query(
       fenced.length === 0 ? fastStatement : fencedFastStatement,
       [
         time,
@@ -418,6 +437,7 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
       ],
       fenced.length === 0 ? `${statementPrefix}_write_fast` : `${statementPrefix}_write_fast_fenced`,
     );
+    const rows = insertedRows(summary);
     const won = new Set<string>();
     for (const row of rows) won.add(String(row.stream_id));
     for (const [id, state] of [...plan.newStreams, ...plan.updatedStreams]) {
@@ -473,7 +493,8 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
         ORDER BY u.n
         RETURNING stream_id, version, position
       )
-      SELECT stream_id, version::text AS version, position::text AS position, (SELECT pg_current_xact_id()::text) AS transaction_id
+      SELECT json_build_object('s', array_agg(stream_id), 'v', array_agg(version), 'p', array_agg(position))::text AS inserted,
+        pg_current_xact_id()::text AS transaction_id
       FROM inserted
       WHERE (SELECT count(*) FROM (SELECT pg_notify($16, '') WHERE $16 IS NOT NULL) AS notified) >= 0`;
   }
