@@ -44,6 +44,43 @@ export function tapWire(markers: readonly string[], onFrame: (frame: TappedFrame
   };
 }
 
+type Emit = (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
+
+/** The header block in front of every JSON-RPC frame body (`Content-Length: N`, then a blank line). */
+const frameHeaders = /Content-Length:[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n/;
+
+/**
+ * The reading side of {@link tapWire}: records, with `clock`, every frame body containing one of
+ * `markers` in the bytes a socket of this process hands to JavaScript (its `data` event), the moment
+ * a reader can first see it. A frame split over two reads is not reported. `stop()` restores
+ * `Socket.prototype.emit`.
+ */
+export function tapWireReads(markers: readonly string[], onFrame: (frame: TappedFrame) => void, clock: () => number = () => performance.now()): { stop(): void } {
+  const prototype = Socket.prototype as unknown as { emit: Emit };
+  const hadOwn = Object.prototype.hasOwnProperty.call(prototype, "emit");
+  const original = prototype.emit;
+  const needles = markers.map((marker) => Buffer.from(marker));
+  prototype.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
+    const chunk = args[0];
+    if (event === "data" && chunk instanceof Uint8Array) {
+      const at = clock();
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (needles.some((needle) => bytes.includes(needle))) {
+        for (const body of bytes.toString("utf8").split(frameHeaders)) {
+          if (markers.some((marker) => body.includes(marker))) onFrame({ at, body });
+        }
+      }
+    }
+    return original.call(this, event, ...args);
+  };
+  return {
+    stop() {
+      if (hadOwn) prototype.emit = original;
+      else delete (prototype as { emit?: Emit }).emit;
+    },
+  };
+}
+
 /** The `sessionId` a JSON-RPC frame is about (params.sessionId), if it parses. */
 export function sessionIdOf(body: string): string | undefined {
   try {
