@@ -1,5 +1,6 @@
 import { noDeadlines, type FailurePhase, type FailureReason, type PromptRecord, type SessionContext } from "./context.js";
 import type { SessionEvent } from "./events.js";
+import { updatePrompt } from "./promptList.js";
 import { backoffDelayMs } from "./settings.js";
 
 /**
@@ -19,10 +20,6 @@ export interface ReasonParams {
 }
 
 const inTurn = (prompt: PromptRecord) => prompt.status === "dispatching" || prompt.status === "sent";
-
-function updatePrompt(prompts: readonly PromptRecord[], id: string, change: (prompt: PromptRecord) => PromptRecord): PromptRecord[] {
-  return prompts.map((prompt) => (prompt.id === id ? change(prompt) : prompt));
-}
 
 function eventMessage(event: SessionEvent): string | undefined {
   return "message" in event ? event.message : undefined;

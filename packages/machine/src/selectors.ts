@@ -1,5 +1,6 @@
 import type { PromptRecord, SessionContext } from "./context.js";
 import type { DeadlineName } from "./events.js";
+import { queueHead, queueStart } from "./promptList.js";
 import type { SessionSnapshot } from "./replay.js";
 
 /** The flat lifecycle name of a snapshot: `reserving`, `awaiting-agent`, `ready`, `streaming`, or a final state. */
@@ -17,7 +18,7 @@ export function isFinal(state: LifecycleState): state is "blocked" | "failed" | 
 
 /** The queue, in order: prompts submitted and not yet dispatched. */
 export function queuedPrompts(context: SessionContext): PromptRecord[] {
-  return context.prompts.filter((prompt) => prompt.status === "queued");
+  return context.prompts.slice(queueStart(context.prompts));
 }
 
 /**
@@ -26,7 +27,7 @@ export function queuedPrompts(context: SessionContext): PromptRecord[] {
  */
 export function promptToDispatch(snapshot: SessionSnapshot): PromptRecord | undefined {
   if (lifecycleState(snapshot) !== "ready") return undefined;
-  return snapshot.context.prompts.find((prompt) => prompt.status === "queued");
+  return queueHead(snapshot.context.prompts);
 }
 
 /** Whether the engine should be calling `createSession` now. */

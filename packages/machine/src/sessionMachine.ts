@@ -1,6 +1,7 @@
 import { assign, setup } from "xstate";
 import { noDeadlines, type PromptRecord, type SessionContext, type SessionFailure } from "./context.js";
 import { contextUpdates, type ContextUpdate } from "./contextUpdates.js";
+import { findPrompt, queueHead } from "./promptList.js";
 import { AGENT_PRODUCER, type DeadlineName, type SessionEvent } from "./events.js";
 import type { Repository } from "./repository.js";
 import type { SessionSettings } from "./settings.js";
@@ -57,10 +58,6 @@ function assignFrom<Params>(update: ContextUpdate<Params>) {
   return assign<SessionContext, SessionEvent, Params, SessionEvent, never>(({ context, event }, params) => update(context, event, params));
 }
 
-function queueHead(context: SessionContext): PromptRecord | undefined {
-  return context.prompts.find((prompt) => prompt.status === "queued");
-}
-
 /**
  * The lifecycle of one Copilot cloud session.
  *
@@ -101,12 +98,14 @@ export const sessionMachine = setup({
       const due = context.deadlines[deadline];
       return due !== null && event.at >= due;
     },
-    isQueueHead: ({ context, event }) => event.type === "prompt.dispatching" && queueHead(context)?.id === event.promptId,
+    isQueueHead: ({ context, event }) => event.type === "prompt.dispatching" && queueHead(context.prompts)?.id === event.promptId,
     isInFlight: ({ context, event }) => "promptId" in event && context.inFlight === event.promptId,
-    isNewPrompt: ({ context, event }) => event.type === "prompt.submitted" && !context.prompts.some((prompt) => prompt.id === event.promptId),
-    isUnconfirmedDispatch: ({ context, event }) =>
-      event.type === "prompt.dispatched" &&
-      context.prompts.some((prompt) => prompt.id === event.promptId && prompt.messageId === undefined && prompt.status !== "queued" && prompt.status !== "undelivered"),
+    isNewPrompt: ({ context, event }) => event.type === "prompt.submitted" && findPrompt(context.prompts, event.promptId) === undefined,
+    isUnconfirmedDispatch: ({ context, event }) => {
+      if (event.type !== "prompt.dispatched") return false;
+      const prompt = findPrompt(context.prompts, event.promptId);
+      return prompt !== undefined && prompt.messageId === undefined && prompt.status !== "queued" && prompt.status !== "undelivered";
+    },
   },
   // Each action's change to the context is a plain function (contextUpdates.ts), shared with the fast path.
   actions: {

@@ -14,6 +14,7 @@ import {
   lifecycleState,
   nextDeadline,
   promptToDispatch,
+  queuedPrompts,
   replay,
   resolveSettings,
   sessionMachine,
@@ -158,6 +159,10 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
   if (state === "streaming") invariant(running.length === 1 && context.inFlight === running[0]?.id, "streaming has exactly the in-flight prompt in its turn");
   else invariant(running.length === 0 && context.inFlight === null, `no prompt is in a turn in ${state}`);
   invariant((context.abortReason !== null) === wantsAbort(snapshot), "abortReason is set exactly while aborting");
+  // The machine's prompt lookups start from the end (promptList.ts): they rely on this shape.
+  const firstQueued = context.prompts.findIndex((prompt) => prompt.status === "queued");
+  invariant(firstQueued === -1 || context.prompts.slice(firstQueued).every((prompt) => prompt.status === "queued"), "the queued prompts are the list's tail");
+  invariant(queuedPrompts(context).length === context.prompts.filter((prompt) => prompt.status === "queued").length, "queuedPrompts is every queued prompt");
   for (const prompt of context.prompts) {
     if (prompt.status === "queued" || prompt.status === "undelivered" || prompt.status === "dispatching") {
       invariant(prompt.messageId === undefined, `a ${prompt.status} prompt has no messageId`);
