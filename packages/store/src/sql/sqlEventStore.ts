@@ -193,12 +193,13 @@ function toOutcomes(plan: BatchPlan, inserted: readonly SqlRow[], time: number, 
  * safe integer and matches what was written, and falls back to matching by key when one does not.
  */
 function insertedRows(summary: SqlRow | undefined): SqlRow[] {
-  if (typeof summary?.inserted !== "string") throw new StoreError("CORRUPTED_EVENT", "the append statement returned no summary row");
+  // Never seen: the statement has committed by now, so its appends may be in the log after all.
+  if (typeof summary?.inserted !== "string") throw new StoreError("CORRUPTED_EVENT", "the append statement returned no summary row; its appends may have been written");
   const parsed = JSON.parse(summary.inserted) as { s: unknown; v: unknown; p: unknown };
   // No event inserted: array_agg over no rows is NULL.
   if (parsed.s === null) return [];
   if (!Array.isArray(parsed.s) || !Array.isArray(parsed.v) || !Array.isArray(parsed.p) || parsed.s.length !== parsed.v.length || parsed.s.length !== parsed.p.length) {
-    throw new StoreError("CORRUPTED_EVENT", "the append statement returned a malformed summary");
+    throw new StoreError("CORRUPTED_EVENT", "the append statement returned a malformed summary; its appends may have been written");
   }
   const { s: streamIds, v: versions, p: positions } = parsed as { s: unknown[]; v: unknown[]; p: unknown[] };
   return streamIds.map((streamId, index) => ({ stream_id: streamId, version: versions[index], position: positions[index], transaction_id: summary.transaction_id }));
