@@ -188,8 +188,22 @@ function allNodes(root: AnyStateNode): AnyStateNode[] {
   return nodes;
 }
 
-/** "ready" → "ready"; { streaming: "active" } → "streaming.active"; `undefined` for a parallel value. */
+const leafPaths = new WeakMap<object, string | undefined>();
+
+/**
+ * {@link leafPathOf}, remembered per value object: snapshots the table made share their target
+ * template's value, so after the first event in a state this is one lookup, not a string built.
+ */
 function leafPath(value: StateValue): string | undefined {
+  if (typeof value === "string") return value;
+  if (leafPaths.has(value)) return leafPaths.get(value);
+  const path = leafPathOf(value);
+  leafPaths.set(value, path);
+  return path;
+}
+
+/** "ready" → "ready"; { streaming: "active" } → "streaming.active"; `undefined` for a parallel value. */
+function leafPathOf(value: StateValue): string | undefined {
   let path = "";
   let current: StateValue | undefined = value;
   while (typeof current === "object") {

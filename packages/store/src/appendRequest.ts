@@ -68,10 +68,11 @@ export function toAppendRequest(streamId: string, events: readonly NewEvent[], o
     if (typeof event.type !== "string" || event.type.length === 0 || unstorable(event.type)) {
       throw new StoreError("INVALID_ARGUMENT", `event ${index} of ${streamId} needs a non-empty string type without NUL or unpaired surrogates`, { details: { streamId } });
     }
+    // The descriptions are only built for an error: this runs for every event appended.
     return {
       type: event.type,
-      data: encodeJson(event.data, `data of event ${index} (${event.type}) of ${streamId}`, streamId),
-      metadata: encodeJsonObject(event.metadata, `metadata of event ${index} (${event.type}) of ${streamId}`, streamId),
+      data: encodeJson(event.data, () => `data of event ${index} (${event.type}) of ${streamId}`, streamId),
+      metadata: event.metadata === undefined ? "{}" : encodeJsonObject(event.metadata, () => `metadata of event ${index} (${event.type}) of ${streamId}`, streamId),
     };
   });
   const fence = options.fence === undefined ? undefined : toFence(options.fence, streamId);
@@ -81,7 +82,7 @@ export function toAppendRequest(streamId: string, events: readonly NewEvent[], o
     events: encoded,
     expectedVersion,
     markFinal: options.markFinal === true,
-    streamMetadata: options.streamMetadata === undefined ? undefined : encodeJsonObject(options.streamMetadata, `streamMetadata of ${streamId}`, streamId),
+    streamMetadata: options.streamMetadata === undefined ? undefined : encodeJsonObject(options.streamMetadata, () => `streamMetadata of ${streamId}`, streamId),
   };
 }
 
@@ -128,7 +129,8 @@ function toFence(fence: Fence, streamId: string): Fence {
 }
 
 /**
- * Serializes a JSON value once, for any backend (events, commands).
+ * Serializes a JSON value once, for any backend (events, commands). `what` names the value in an
+ * error; a function is only called for one.
  *
  * @throws StoreError `INVALID_ARGUMENT`
  * @example
@@ -136,22 +138,26 @@ function toFence(fence: Fence, streamId: string): Fence {
  * encodeJson({ text: "hi" }, "data of command c-1", "s-1"); // '{"text":"hi"}'
  * ```
  */
-export function encodeJson(value: unknown, what: string, streamId: string): string {
+export function encodeJson(value: unknown, what: string | (() => string), streamId: string): string {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (cause) {
-    throw new StoreError("INVALID_ARGUMENT", `${what} is not JSON-serializable`, { cause, details: { streamId } });
+    throw new StoreError("INVALID_ARGUMENT", `${describe(what)} is not JSON-serializable`, { cause, details: { streamId } });
   }
   // JSON.stringify returns undefined for undefined, functions and symbols: refuse rather than store nothing.
-  if (typeof text !== "string") throw new StoreError("INVALID_ARGUMENT", `${what} is not a JSON value`, { details: { streamId } });
+  if (typeof text !== "string") throw new StoreError("INVALID_ARGUMENT", `${describe(what)} is not a JSON value`, { details: { streamId } });
   return text;
 }
 
-function encodeJsonObject(value: unknown, what: string, streamId: string): string {
+function encodeJsonObject(value: unknown, what: string | (() => string), streamId: string): string {
   if (value === undefined) return "{}";
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new StoreError("INVALID_ARGUMENT", `${what} must be a JSON object`, { details: { streamId } });
+    throw new StoreError("INVALID_ARGUMENT", `${describe(what)} must be a JSON object`, { details: { streamId } });
   }
   return encodeJson(value, what, streamId);
+}
+
+function describe(what: string | (() => string)): string {
+  return typeof what === "string" ? what : what();
 }

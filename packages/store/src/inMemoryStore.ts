@@ -124,7 +124,6 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
           metadata: event.metadata,
           recorded_at: time,
         }));
-        const streamMetadata = request.streamMetadata === undefined ? {} : (JSON.parse(request.streamMetadata) as JsonObject);
         const state: StreamState = existing ?? {
           version: 0,
           final: false,
@@ -137,7 +136,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
         state.version = current + rows.length;
         state.final = request.markFinal;
         state.updatedAt = time;
-        state.metadata = { ...state.metadata, ...streamMetadata };
+        if (request.streamMetadata !== undefined) state.metadata = { ...state.metadata, ...(JSON.parse(request.streamMetadata) as JsonObject) };
         state.rows.push(...rows);
         streams.set(streamId, state);
         log.push(...rows);
