@@ -1,6 +1,7 @@
 import { CopilotClient, RuntimeConnection, type CopilotClientOptions } from "@github/copilot-sdk";
 import { EngineError } from "./engineError.js";
 import { fulfilledWithin } from "./fulfilledWithin.js";
+import { disableNagle } from "./noDelay.js";
 
 /** How the engine reaches a Copilot runtime. */
 export type RuntimeTarget =
@@ -37,6 +38,11 @@ export class RuntimeConnectionManager {
 
   /** Whether a lost connection can be replaced by a new client. */
   get canReconnect(): boolean {
+    return this.ownsClient;
+  }
+
+  /** Whether the engine made (and so stops) the client, rather than being handed one. */
+  get ownsClient(): boolean {
     return this.target.kind !== "client";
   }
 
@@ -103,6 +109,7 @@ export class RuntimeConnectionManager {
   private async connect(): Promise<CopilotClient> {
     const client = this.createClient();
     await client.start();
+    if (this.ownsClient) disableNagle(client);
     this.current = client;
     this.generation++;
     return client;

@@ -1,6 +1,8 @@
 import { createInMemoryStore } from "@cloudsession/store";
-import { describe, expect, test } from "vitest";
-import { classifyCreateError, createEngine, isEngineError, runtimeEnvironment } from "../src/index.js";
+import { CopilotClient, RuntimeConnection } from "@github/copilot-sdk";
+import { Socket } from "node:net";
+import { describe, expect, test, vi } from "vitest";
+import { classifyCreateError, createEngine, disableNagle, isEngineError, runtimeEnvironment } from "../src/index.js";
 import { useHarness, received, waitFor, type Harness } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };
@@ -136,6 +138,47 @@ describe("sessions", () => {
     expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
     await waitFor(() => received(h.sim, session).length === 2, "next prompt delivered");
     await session.close();
+  });
+
+  test("Nagle's algorithm is off on the engine's runtime connection (the SDK writes a message's header and body apart)", async () => {
+    h = await setUp({});
+    const port = Number(new URL(`tcp://${h.sim.url}`).port);
+    const setNoDelay = vi.spyOn(Socket.prototype, "setNoDelay");
+    try {
+      const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
+      const session = engine.start({ repository, prompts: ["x"] });
+      await waitFor(() => session.snapshot().context.prompts[0]?.status === "completed", "answered");
+      const clientSockets = setNoDelay.mock.calls.flatMap((args, index) => (args[0] !== false && (setNoDelay.mock.contexts[index] as Socket).remotePort === port ? [index] : []));
+      expect(clientSockets.length).toBe(1);
+      await engine.close();
+    } finally {
+      setNoDelay.mockRestore();
+    }
+  });
+
+  test("disableNagle finds the SDK's socket once the client is connected (a canary for the SDK internal it relies on)", async () => {
+    h = await setUp({});
+    const client = new CopilotClient({ connection: RuntimeConnection.forUri(h.sim.url) });
+    expect(disableNagle(client)).toBe(false);
+    await client.start();
+    try {
+      expect(disableNagle(client)).toBe(true);
+    } finally {
+      await client.forceStop();
+    }
+  });
+
+  test("engine.close() detaches every session it holds from the runtime (once each), and they stay open there", async () => {
+    h = await setUp({});
+    const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
+    const sessions = Array.from({ length: 20 }, (_, index) => engine.start({ repository: { owner: "octo", name: `demo-${index}` } }));
+    await waitFor(() => sessions.every((session) => session.state === "ready"), "all ready");
+    await engine.close();
+    const detaches = sessions.map((session) => h.sim.stats.sessions.get(session.sessionId ?? "")?.detaches);
+    expect(detaches).toEqual(sessions.map(() => 1));
+    expect(h.sim.stats.connectionsClosed).toBe(h.sim.stats.connectionsOpened);
+    // Detached, not ended: nothing final was recorded (the next test recovers such a session).
+    expect(sessions.every((session) => session.state === "ready")).toBe(true);
   });
 
   test("engine.close() detaches: open sessions stay recoverable; close({sessions:'close'}) ends them", async () => {

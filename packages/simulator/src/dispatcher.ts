@@ -180,6 +180,8 @@ export function createDispatcher(state: RuntimeState): (connection: ClientConnec
 
   const detach: Handler = (connection, params) => {
     const session = sessionFor(params);
+    const sessionStats = stats.sessions.get(session.id);
+    if (sessionStats !== undefined) sessionStats.detaches++;
     session.release(connection);
     connection.sessions.delete(session);
     return { success: true };

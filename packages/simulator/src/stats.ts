@@ -48,6 +48,8 @@ export interface SessionStats {
   readonly turnsCompleted: number;
   readonly aborts: number;
   readonly resumes: number;
+  /** `session.detach` (the SDK's `disconnect()`) and `session.destroy` requests for the session. */
+  readonly detaches: number;
   readonly resumeParams: readonly ResumeParamsRecord[];
   readonly permissionRequests: number;
   /** The `result.kind` of each answered permission request. */
@@ -145,6 +147,7 @@ export function createSessionStats(sessionId: string, cloud: boolean, createPara
     turnsCompleted: 0,
     aborts: 0,
     resumes: 0,
+    detaches: 0,
     resumeParams: [],
     permissionRequests: 0,
     permissionDecisions: [],
