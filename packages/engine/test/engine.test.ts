@@ -1,6 +1,6 @@
 import { createInMemoryStore } from "@cloudsession/store";
 import { CopilotClient, RuntimeConnection } from "@github/copilot-sdk";
-import { Socket } from "node:net";
+import { createServer, Socket, type AddressInfo } from "node:net";
 import { describe, expect, test, vi } from "vitest";
 import { classifyCreateError, createEngine, disableNagle, isEngineError, runtimeEnvironment } from "../src/index.js";
 import { useHarness, received, waitFor, type Harness } from "./support/harness.js";
@@ -181,6 +181,22 @@ describe("sessions", () => {
     expect(sessions.every((session) => session.state === "ready")).toBe(true);
   });
 
+  test("engine.close() finishes when the runtime stops answering (its detaches time out, the client is cut off)", { timeout: 60_000 }, async () => {
+    h = await setUp({});
+    const proxy = await freezableProxy(Number(new URL(`tcp://${h.sim.url}`).port));
+    try {
+      const engine = createEngine({ runtimeUrl: proxy.url, heartbeatMs: 0 });
+      const sessions = Array.from({ length: 3 }, (_, index) => engine.start({ repository: { owner: "octo", name: `frozen-${index}` } }));
+      await waitFor(() => sessions.every((session) => session.state === "ready"), "all ready");
+      proxy.freeze();
+      await engine.close();
+      // Nothing reached the runtime after the freeze, so no detach did.
+      expect(sessions.map((session) => h.sim.stats.sessions.get(session.sessionId ?? "")?.detaches)).toEqual([0, 0, 0]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test("engine.close() detaches: open sessions stay recoverable; close({sessions:'close'}) ends them", async () => {
     h = await setUp({});
     const store = createInMemoryStore();
@@ -199,3 +215,35 @@ describe("sessions", () => {
     expect((await recovered?.outcome)?.state).toBe("closed");
   });
 });
+
+/** A TCP proxy to `port` that, once frozen, stops passing on what clients send (the runtime then hears nothing more). */
+async function freezableProxy(port: number): Promise<{ url: string; freeze(): void; close(): Promise<void> }> {
+  let frozen = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = new Socket();
+    upstream.connect(port, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.on("data", (chunk) => {
+      if (!frozen) upstream.write(chunk);
+    });
+    upstream.on("data", (chunk) => client.write(chunk));
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    freeze: () => {
+      frozen = true;
+    },
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
