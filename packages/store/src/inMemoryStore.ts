@@ -192,7 +192,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
           createdAt: state.createdAt,
           updatedAt: state.updatedAt,
           firstEventType: state.firstEventType,
-          metadata: state.metadata,
+          metadata: { ...state.metadata },
         });
       }
       // Map order is creation order already; the sort only makes ties by clock explicit like SQL's.
