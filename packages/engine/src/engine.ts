@@ -5,7 +5,6 @@ import { randomUUID } from "node:crypto";
 import type { InspectionEvent } from "xstate";
 import { MAX_TIMER_DELAY_MS, systemClock, type Clock } from "./clock.js";
 import { EngineError } from "./engineError.js";
-import { fulfilledWithin } from "./fulfilledWithin.js";
 import { decodeEvent } from "./eventCodec.js";
 import { mapInOrder } from "./mapInOrder.js";
 import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
@@ -486,29 +485,14 @@ export function createEngine(options: EngineOptions = {}): Engine {
       closed = true;
       heartbeat.stop();
       await member?.halt();
-      const released = await Promise.all(all.map((runner) => runner.detach()));
+      await Promise.all(all.map((runner) => runner.detach()));
       // Leases go back only after the last append: other instances take over at once.
       await member?.leave();
-      // The SDK client's stop() detaches its sessions one round trip at a time (with Nagle's delay
-      // on each, 223 of 3,000 were detached before the stop grace ran out): a client the engine
-      // owns has its sessions detached here first, a bounded number at a time, so stop() finds
-      // them done.
-      let answering = true;
-      if (runtime.ownsClient) {
-        const sessions = released.filter((session) => session !== undefined);
-        answering = await fulfilledWithin(mapWithConcurrency(sessions, DETACH_CONCURRENCY, (session) => session.disconnect().catch(() => undefined)), DETACH_GRACE_MS);
-      }
-      // A runtime that did not answer the detaches would not answer stop()'s either: cut it off.
-      await runtime.stop({ force: !answering });
+      await runtime.stop();
     },
   };
   return engine;
 }
-
-/** Sessions detached at once when the engine closes: enough to hide the round trips, few enough not to flood the runtime. */
-const DETACH_CONCURRENCY = 64;
-/** How long closing waits for those detaches; a runtime slower than that is cut off (10,000 detached in 0.5 s here). */
-const DETACH_GRACE_MS = 5_000;
 
 /** Logs read at once during recovery: enough to hide the store's round trips, few enough for a pool. */
 const RECOVERY_READ_CONCURRENCY = 16;

@@ -98,15 +98,12 @@ export class RuntimeConnectionManager {
     }
   }
 
-  /** Stops an owned client (gracefully, within a grace period; at once with `force`, for a runtime that stopped answering). */
-  async stop(options: { readonly force?: boolean } = {}): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true;
     // A connection still being made would otherwise outlive the engine and keep the process alive.
     const client = this.current ?? (await this.starting?.catch(() => undefined));
     this.current = undefined;
-    if (!client || !this.ownsClient) return;
-    if (options.force === true) await client.forceStop().catch(() => undefined);
-    else await stopWithin(client, STOP_GRACE_MS);
+    if (client && this.ownsClient) await stopWithin(client, STOP_GRACE_MS);
   }
 
   private async connect(): Promise<CopilotClient> {

@@ -331,12 +331,8 @@ export class SessionRunner implements SessionHandle {
     this.reconcile();
   }
 
-  /**
-   * Stops acting (engine shutdown) without ending the session: it stays recoverable from the log.
-   * Returns the SDK session it let go of, still attached to its client: the caller detaches it
-   * from the runtime, or leaves it to whoever owns the client.
-   */
-  async detach(): Promise<CopilotSession | undefined> {
+  /** Stops acting (engine shutdown) without ending the session: it stays recoverable from the log. */
+  async detach(): Promise<void> {
     this.stopped = true;
     this.clearTimer();
     this.slotRequest?.cancel();
@@ -346,10 +342,8 @@ export class SessionRunner implements SessionHandle {
     // that, a new owner may read the history before the prompt lands in it and send it again.
     if (this.sending !== undefined) await fulfilledWithin(this.sending, IN_FLIGHT_SEND_GRACE_MS);
     await this.chain;
-    const session = this.sdkSession;
     this.dropSdkSession(false);
     this.releaseSlot();
-    return session;
   }
 
   /** Waits until every recorded event is in the store. */

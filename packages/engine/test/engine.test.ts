@@ -182,7 +182,7 @@ describe("sessions", () => {
     expect(sessions.every((session) => session.state === "ready")).toBe(true);
   });
 
-  test("engine.close() finishes when the runtime stops answering (its detaches time out, the client is cut off)", { timeout: 60_000 }, async () => {
+  test("engine.close() finishes when the runtime stops answering (the client is cut off after the stop grace)", { timeout: 60_000 }, async () => {
     h = await setUp({});
     const proxy = await freezableProxy(Number(new URL(`tcp://${h.sim.url}`).port));
     try {
