@@ -1,7 +1,6 @@
 import { CopilotClient, RuntimeConnection, type CopilotClientOptions } from "@github/copilot-sdk";
 import { EngineError } from "./engineError.js";
 import { fulfilledWithin } from "./fulfilledWithin.js";
-import { disableNagle } from "./noDelay.js";
 
 /** How the engine reaches a Copilot runtime. */
 export type RuntimeTarget =
@@ -109,7 +108,6 @@ export class RuntimeConnectionManager {
   private async connect(): Promise<CopilotClient> {
     const client = this.createClient();
     await client.start();
-    if (this.ownsClient) disableNagle(client);
     this.current = client;
     this.generation++;
     return client;
