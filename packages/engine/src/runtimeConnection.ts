@@ -37,11 +37,6 @@ export class RuntimeConnectionManager {
 
   /** Whether a lost connection can be replaced by a new client. */
   get canReconnect(): boolean {
-    return this.ownsClient;
-  }
-
-  /** Whether the engine made (and so stops) the client, rather than being handed one. */
-  get ownsClient(): boolean {
     return this.target.kind !== "client";
   }
 
@@ -102,7 +97,7 @@ export class RuntimeConnectionManager {
     // A connection still being made would otherwise outlive the engine and keep the process alive.
     const client = this.current ?? (await this.starting?.catch(() => undefined));
     this.current = undefined;
-    if (client && this.ownsClient) await stopWithin(client, STOP_GRACE_MS);
+    if (client && this.target.kind !== "client") await stopWithin(client, STOP_GRACE_MS);
   }
 
   private async connect(): Promise<CopilotClient> {
