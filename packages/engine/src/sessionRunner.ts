@@ -172,7 +172,10 @@ export class SessionRunner implements SessionHandle {
   private isStopped(): boolean {
     return this.stopped;
   }
+  /** Set once the final state is in the log and the outcome resolved. */
   private finalized = false;
+  /** An append is in flight: the machine is ahead of the log until it lands. */
+  private appending = false;
   private readonly knownAssistantMessages = new Set<string>();
   private reattachFailures = 0;
   private reattachTimer: unknown;
@@ -411,8 +414,10 @@ export class SessionRunner implements SessionHandle {
         await this.requestClose(command.reason);
         break;
     }
-    // Stopped means the command was not recorded (e.g. the lease was lost): the next owner applies it.
-    return !this.isStopped() || this.actor.getSnapshot().status !== "active";
+    // Done once the session's log has it, or the session had ended: a stopped runner's last append
+    // may have been refused (the lease was lost) even though its machine took the command, so the
+    // command stays pending for the next owner, which applies it idempotently.
+    return this.finalized || !this.isStopped();
   }
 
   private forward(command: SessionCommand): Promise<void> {
@@ -472,13 +477,16 @@ export class SessionRunner implements SessionHandle {
         throw new StoreError("LEASE_LOST", `session ${this.id}: no lease held here`, { details: { streamId: this.id } });
       }
       const encoded: NewEvent[] = all.map((event) => ({ ...(encodeEvent(event) as NewEvent), ...(options.metadata && event === options.leading ? { metadata: options.metadata } : {}) }));
-      const result = await this.env.store.append(this.id, encoded, {
-        expectedVersion: options.expectedVersion ?? this.version,
-        ...(final ? { markFinal: true } : {}),
-        ...(fence === undefined ? {} : { fence }),
-        ...(options.leading ? { streamMetadata: streamMetadataOf(options.leading, options.metadata) } : {}),
-        ...(this.sessionId !== null && accepted.some((event) => event.type === "reservation.succeeded") ? { streamMetadata: { sessionId: this.sessionId } } : {}),
-      });
+      this.appending = true;
+      const result = await this.env.store
+        .append(this.id, encoded, {
+          expectedVersion: options.expectedVersion ?? this.version,
+          ...(final ? { markFinal: true } : {}),
+          ...(fence === undefined ? {} : { fence }),
+          ...(options.leading ? { streamMetadata: streamMetadataOf(options.leading, options.metadata) } : {}),
+          ...(this.sessionId !== null && accepted.some((event) => event.type === "reservation.succeeded") ? { streamMetadata: { sessionId: this.sessionId } } : {}),
+        })
+        .finally(() => (this.appending = false));
       this.version = result.nextExpectedVersion;
       if (this.env.probe) for (const event of all) this.env.probe(`recorded:${event.type}`, this.id);
       for (const event of all) {
@@ -542,7 +550,9 @@ export class SessionRunner implements SessionHandle {
     if (this.isStopped()) return;
     const snapshot = this.actor.getSnapshot();
     if (snapshot.status !== "active") {
-      this.finalize();
+      // The machine runs ahead of the log while an append is in flight: the session has ended only
+      // once that append lands (the commit reconciles again then); a refused one stops the runner.
+      if (!this.appending) this.finalize();
       return;
     }
     this.armTimer(snapshot);

@@ -104,6 +104,54 @@ describe("durability", () => {
     await second.close({ sessions: "close" });
   });
 
+  test("a session ends only when its final event is in the log: a refused close leaves it open and recoverable", async () => {
+    h = await setUp({ defaults: { agentNeverConnects: true } });
+    const store = createInMemoryStore();
+    let refuseClose: (() => void) | undefined;
+    const failing: EventStore = {
+      ...store,
+      // The close's append hangs a while (a stalled database), then fails.
+      append: async (streamId, events, options) => {
+        if (!events.some((event) => event.type === "close.requested")) return store.append(streamId, events, options);
+        await new Promise<void>((resolve) => (refuseClose = resolve));
+        throw new Error("database unavailable");
+      },
+    };
+    const errors: unknown[] = [];
+    let closeNow: (() => void) | undefined;
+    const first = createEngine({
+      runtimeUrl: h.sim.url,
+      store: failing,
+      heartbeatMs: 0,
+      onError: (error) => errors.push(error),
+      // Closed as its reservation lands: the create call is still reading the session's history,
+      // and looks at the machine (already closed, the log not yet) when it is done.
+      probe: (point) => {
+        if (point === "recorded:reservation.succeeded") closeNow?.();
+      },
+    });
+    const session = first.start({ repository, prompts: ["kept"] });
+    closeNow = () => void session.close();
+    let ended = false;
+    void session.outcome.then(() => (ended = true));
+    await waitFor(() => refuseClose !== undefined, "the close's append");
+    // Long enough for the create call to finish and look at the machine.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ended).toBe(false);
+    refuseClose!();
+    await waitFor(() => errors.length > 0, "the append failure to be reported");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ended).toBe(false);
+    expect((await store.listStreams({ status: "open" })).map((stream) => stream.streamId)).toEqual([session.id]);
+    await first.close();
+
+    const second = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
+    const [recovered] = await second.recover();
+    expect(recovered?.snapshot().context.prompts.map((prompt) => prompt.text)).toEqual(["kept"]);
+    expect((await recovered!.close()).state).toBe("closed");
+    await second.close();
+  });
+
   test("deltas are live only by default, and durable when asked", async () => {
     h = await setUp({ defaults: { chunkSizeChars: [2, 2], reply: "streamed reply" } });
     const store = createInMemoryStore();

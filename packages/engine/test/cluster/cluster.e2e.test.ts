@@ -152,6 +152,22 @@ describe("cluster mode: several engines on one store", () => {
     await session.close();
   });
 
+  test("a command whose append was refused (the lease had lapsed) stays pending until an owner records it", async () => {
+    const [a] = await cluster(1);
+    const session = a!.start({ repository, prompts: ["first"] });
+    await waitFor(() => completed(session) === 1, "the first turn");
+    // The lease lapses in the store as a close for the session arrives from another instance. The
+    // owner's machine takes the close, its append is refused: the command is not done with.
+    storeClockOffset = 10 * leaseTtlMs;
+    await store.coordination!.issue({ commandId: "close-from-elsewhere", streamId: session.id, type: "session.close", data: { reason: "from elsewhere" } });
+    await waitForAsync(async () => (await store.readStream(session.id)).events.some((event) => event.type === "close.requested"), "the close to be recorded under the next lease");
+    expect(await store.coordination!.pending([session.id])).toEqual([]);
+    expect(await session.outcome).toMatchObject({ state: "closed" });
+    const closes = (await a!.history(session.id)).filter((event) => event.type === "close.requested");
+    expect(closes).toMatchObject([{ reason: "from elsewhere" }]);
+    expect(changes.filter((change) => change.sessionId === session.id).map((change) => change.kind)).toEqual(["acquired", "lost", "acquired", "released"]);
+  });
+
   test("an owner whose lease lapsed has its writes refused; the handle follows the new owner to the end", async () => {
     const [a, b] = await cluster(2);
     const session = a!.start({ repository, prompts: ["before"] });
