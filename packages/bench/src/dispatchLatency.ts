@@ -1,4 +1,4 @@
-import { createEngine, type SessionHandle } from "@cloudsession/engine";
+import { createEngine, disableNagle, type SessionHandle } from "@cloudsession/engine";
 import { AGENT_PRODUCER } from "@cloudsession/machine";
 import { approveAll, CopilotClient, RuntimeConnection, type CopilotSession } from "@github/copilot-sdk";
 import { absoluteFigure, percentile, tick, type Benchmark, type BenchmarkResult } from "./report.js";
@@ -52,6 +52,8 @@ export const dispatchLatency: Benchmark = {
     let pauses: readonly GcPause[] = [];
     try {
       await client.start();
+      // The same socket as the engine's client (Nagle off): the comparison is of the engine's work.
+      disableNagle(client);
       for (let wave = 0; wave < (warmupWaves + waves) * 2; wave++) {
         const useEngine = (wave % 2 === 0) === (Math.floor(wave / 2) % 2 === 0);
         const measured = wave >= warmupWaves * 2;

@@ -1,4 +1,4 @@
-import { createEngine } from "@cloudsession/engine";
+import { createEngine, disableNagle } from "@cloudsession/engine";
 import { AGENT_PRODUCER } from "@cloudsession/machine";
 import { startSimulator, type ScenarioInput } from "@cloudsession/simulator";
 import { approveAll, CopilotClient, RuntimeConnection, type CopilotSession } from "@github/copilot-sdk";
@@ -87,6 +87,8 @@ async function runBareCounted(scenario: ScenarioInput, prompts: readonly string[
     const started = performance.now();
     const client = new CopilotClient({ connection: RuntimeConnection.forUri(sim.url) });
     await client.start();
+    // The same socket as the engine's client (Nagle off): the comparison is of the engine's work.
+    disableNagle(client);
     let events = 0;
     let turn = 0;
     let text = "";

@@ -1,4 +1,4 @@
-import { createEngine, type SessionHandle } from "@cloudsession/engine";
+import { createEngine, disableNagle, type SessionHandle } from "@cloudsession/engine";
 import { AGENT_PRODUCER } from "@cloudsession/machine";
 import { startSimulator } from "@cloudsession/simulator";
 import { approveAll, CopilotClient, RuntimeConnection, type CopilotSession } from "@github/copilot-sdk";
@@ -58,6 +58,8 @@ async function bareSessions(count: number, quick: boolean): Promise<Phase> {
     const before = process.memoryUsage().heapUsed;
     const started = performance.now();
     await client.start();
+    // The same socket as the engine's client (Nagle off): the comparison is of the engine's work.
+    disableNagle(client);
     let ready = 0;
     const sessions: CopilotSession[] = await Promise.all(
       Array.from({ length: count }, (_, i) =>

@@ -1,4 +1,4 @@
-import { createEngine, decodeEvent, type SessionHandle } from "@cloudsession/engine";
+import { createEngine, decodeEvent, disableNagle, type SessionHandle } from "@cloudsession/engine";
 import { replay } from "@cloudsession/machine";
 import { openPostgresStore, type EventStore } from "@cloudsession/store";
 import { approveAll, CopilotClient, RuntimeConnection } from "@github/copilot-sdk";
@@ -137,6 +137,8 @@ async function bareResume(url: string, sessionIds: readonly string[]): Promise<n
   try {
     const started = performance.now();
     await client.start();
+    // The same socket as the engine's client (Nagle off): the comparison is of the engine's work.
+    disableNagle(client);
     const sessions = await Promise.all(sessionIds.map((id) => client.resumeSession(id, { streaming: true, onPermissionRequest: approveAll })));
     const ms = performance.now() - started;
     await Promise.all(sessions.map((session) => session.disconnect().catch(() => undefined)));

@@ -16,7 +16,7 @@ import { observeSession } from "./telemetry.js";
 import { installTransportErrorGuard } from "./transportErrorGuard.js";
 
 export interface EngineOptions {
-  /** A started or startable SDK client you own. The engine never stops it. */
+  /** A started or startable SDK client you own. The engine never stops it. Over TCP, see `disableNagle`. */
   readonly client?: CopilotClient;
   /** A runtime already listening, e.g. `"127.0.0.1:4321"` (the simulator). The engine owns the client. */
   readonly runtimeUrl?: string;

@@ -10,4 +10,5 @@ export type { Clock } from "./clock.js";
 export { decodeEvent, encodeEvent } from "./eventCodec.js";
 export { settleFromHistory } from "./settleFromHistory.js";
 export { runtimeEnvironment } from "./runtimeConnection.js";
+export { disableNagle } from "./noDelay.js";
 export type { RuntimeIdentity } from "./runtimeConnection.js";

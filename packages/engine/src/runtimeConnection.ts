@@ -1,6 +1,7 @@
 import { CopilotClient, RuntimeConnection, type CopilotClientOptions } from "@github/copilot-sdk";
 import { EngineError } from "./engineError.js";
 import { fulfilledWithin } from "./fulfilledWithin.js";
+import { disableNagle } from "./noDelay.js";
 
 /** How the engine reaches a Copilot runtime. */
 export type RuntimeTarget =
@@ -103,6 +104,8 @@ export class RuntimeConnectionManager {
   private async connect(): Promise<CopilotClient> {
     const client = this.createClient();
     await client.start();
+    // A client handed in is the caller's to configure; ours get Nagle off (see `disableNagle`).
+    if (this.target.kind !== "client") disableNagle(client);
     this.current = client;
     this.generation++;
     return client;

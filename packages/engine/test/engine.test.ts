@@ -1,7 +1,8 @@
 import { createInMemoryStore } from "@cloudsession/store";
+import { CopilotClient, RuntimeConnection } from "@github/copilot-sdk";
 import { createServer, Socket, type AddressInfo } from "node:net";
-import { describe, expect, test } from "vitest";
-import { classifyCreateError, createEngine, isEngineError, runtimeEnvironment } from "../src/index.js";
+import { describe, expect, test, vi } from "vitest";
+import { classifyCreateError, createEngine, disableNagle, isEngineError, runtimeEnvironment } from "../src/index.js";
 import { useHarness, received, waitFor, type Harness } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };
@@ -137,6 +138,35 @@ describe("sessions", () => {
     expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
     await waitFor(() => received(h.sim, session).length === 2, "next prompt delivered");
     await session.close();
+  });
+
+  test("Nagle's algorithm is off on the engine's runtime connection (the SDK writes a message's header and body apart)", async () => {
+    h = await setUp({});
+    const port = Number(new URL(`tcp://${h.sim.url}`).port);
+    const setNoDelay = vi.spyOn(Socket.prototype, "setNoDelay");
+    try {
+      const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
+      const session = engine.start({ repository, prompts: ["x"] });
+      await waitFor(() => session.snapshot().context.prompts[0]?.status === "completed", "answered");
+      // The engine's client socket is the one whose far end is the runtime (the simulator's own sockets have it near).
+      const turnedOff = setNoDelay.mock.contexts.filter((socket, call) => setNoDelay.mock.calls[call]?.[0] !== false && (socket as Socket).remotePort === port);
+      expect(turnedOff).toHaveLength(1);
+      await engine.close();
+    } finally {
+      setNoDelay.mockRestore();
+    }
+  });
+
+  test("disableNagle finds the SDK's socket once the client is connected (a canary for the SDK internal it relies on)", async () => {
+    h = await setUp({});
+    const client = new CopilotClient({ connection: RuntimeConnection.forUri(h.sim.url) });
+    expect(disableNagle(client)).toBe(false);
+    await client.start();
+    try {
+      expect(disableNagle(client)).toBe(true);
+    } finally {
+      await client.forceStop();
+    }
   });
 
   test("engine.close() detaches every session it holds from the runtime (once each), and they stay open there", async () => {
