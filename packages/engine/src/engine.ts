@@ -13,6 +13,7 @@ import { ClusterSessionHandle } from "./cluster/clusterSessionHandle.js";
 import { SessionRunner, type ProbePoint, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
 import { Slots } from "./slots.js";
 import { observeSession } from "./telemetry.js";
+import { installPartialMessageTimerGuard } from "./partialMessageTimerGuard.js";
 import { installTransportErrorGuard } from "./transportErrorGuard.js";
 
 export interface EngineOptions {
@@ -179,6 +180,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
 
   if (runtime.canReconnect) installTransportErrorGuard();
+  installPartialMessageTimerGuard();
   const heartbeat = startHeartbeat(heartbeatMs);
 
   function startHeartbeat(periodMs: number): { stop(): void } {

@@ -477,16 +477,16 @@ export class SessionRunner implements SessionHandle {
         throw new StoreError("LEASE_LOST", `session ${this.id}: no lease held here`, { details: { streamId: this.id } });
       }
       const encoded: NewEvent[] = all.map((event) => ({ ...(encodeEvent(event) as NewEvent), ...(options.metadata && event === options.leading ? { metadata: options.metadata } : {}) }));
+      // Cleared on success here, on failure together with `stopped` (below): no moment between.
       this.appending = true;
-      const result = await this.env.store
-        .append(this.id, encoded, {
-          expectedVersion: options.expectedVersion ?? this.version,
-          ...(final ? { markFinal: true } : {}),
-          ...(fence === undefined ? {} : { fence }),
-          ...(options.leading ? { streamMetadata: streamMetadataOf(options.leading, options.metadata) } : {}),
-          ...(this.sessionId !== null && accepted.some((event) => event.type === "reservation.succeeded") ? { streamMetadata: { sessionId: this.sessionId } } : {}),
-        })
-        .finally(() => (this.appending = false));
+      const result = await this.env.store.append(this.id, encoded, {
+        expectedVersion: options.expectedVersion ?? this.version,
+        ...(final ? { markFinal: true } : {}),
+        ...(fence === undefined ? {} : { fence }),
+        ...(options.leading ? { streamMetadata: streamMetadataOf(options.leading, options.metadata) } : {}),
+        ...(this.sessionId !== null && accepted.some((event) => event.type === "reservation.succeeded") ? { streamMetadata: { sessionId: this.sessionId } } : {}),
+      });
+      this.appending = false;
       this.version = result.nextExpectedVersion;
       if (this.env.probe) for (const event of all) this.env.probe(`recorded:${event.type}`, this.id);
       for (const event of all) {
@@ -500,6 +500,7 @@ export class SessionRunner implements SessionHandle {
     const next = this.chain.then(run).catch((error: unknown) => {
       // The machine is ahead of the log now: stop acting; the log is the truth for a recovery.
       this.stopped = true;
+      this.appending = false;
       this.clearTimer();
       // A refused fence is no failure: another instance owns the session now and carries on.
       if (!isStoreError(error, "LEASE_LOST") || this.env.ownership === undefined) this.env.onBackgroundError(error, this.id);

@@ -2,6 +2,7 @@
 // its sessions are done. The parent runs the simulator, which outlives every child.
 import { openStore } from "@cloudsession/store";
 import { readFileSync } from "node:fs";
+import { Socket } from "node:net";
 import { createEngine, type ProbePoint, type SessionHandle } from "../../src/index.js";
 
 export interface CrashChildConfig {
@@ -58,3 +59,15 @@ if (config.mode === "run") {
 await engine.close();
 await store.close();
 process.stdout.write("done\n");
+// Everything is closed: the process must exit by itself. If it does not, say what keeps it alive
+// (the parent's watchdog kills it after 60 s and reports this output).
+setTimeout(() => {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  const described = handles.map((handle) => {
+    if (handle instanceof Socket) return `socket ${handle.localAddress ?? "?"}:${handle.localPort ?? "?"} -> ${handle.remoteAddress ?? "?"}:${handle.remotePort ?? "?"} destroyed=${String(handle.destroyed)}`;
+    const timer = handle as { _onTimeout?: () => void; _idleTimeout?: number };
+    if (typeof timer._onTimeout === "function") return `timer ${String(timer._idleTimeout)} ms: ${timer._onTimeout.toString().slice(0, 300)}`;
+    return (handle as object).constructor.name;
+  });
+  process.stderr.write(`[still running 20 s after done: ${process.getActiveResourcesInfo().join(", ")}]\n${described.join("\n")}\n`);
+}, 20_000).unref();
