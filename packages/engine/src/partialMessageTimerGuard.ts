@@ -15,11 +15,11 @@ let installed = false;
 
 /** The reader's internals the guard relies on (8.2.1); checked before patching. */
 interface ReaderInternals {
-  readable: { onClose(listener: () => void): Disposable };
-  listen(callback: unknown): Disposable;
-  dispose(): void;
-  setPartialMessageTimer(): void;
-  clearPartialMessageTimer(): void;
+  readable: { onClose: (listener: () => void) => Disposable };
+  listen: (this: ReaderInternals, callback: unknown) => Disposable;
+  dispose: (this: ReaderInternals) => void;
+  setPartialMessageTimer: (this: ReaderInternals) => void;
+  clearPartialMessageTimer: (this: ReaderInternals) => void;
 }
 
 /** Readers whose stream closed (or that were disposed): no partial message can complete. */

@@ -118,7 +118,6 @@ describe("durability", () => {
       },
     };
     const errors: unknown[] = [];
-    let closeNow: (() => void) | undefined;
     const first = createEngine({
       runtimeUrl: h.sim.url,
       store: failing,
@@ -127,11 +126,10 @@ describe("durability", () => {
       // Closed as its reservation lands: the create call is still reading the session's history,
       // and looks at the machine (already closed, the log not yet) when it is done.
       probe: (point) => {
-        if (point === "recorded:reservation.succeeded") closeNow?.();
+        if (point === "recorded:reservation.succeeded") void session.close();
       },
     });
     const session = first.start({ repository, prompts: ["kept"] });
-    closeNow = () => void session.close();
     let ended = false;
     void session.outcome.then(() => (ended = true));
     await waitFor(() => refuseClose !== undefined, "the close's append");
