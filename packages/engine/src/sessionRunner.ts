@@ -736,6 +736,11 @@ export class SessionRunner implements SessionHandle {
         onEvent: (event) => this.receive(event),
       });
       this.env.probe?.("after:resumeSession", this.id);
+      if (this.finalized) {
+        // The session ended while this re-attach was on its way: nobody here will use it again.
+        void session.disconnect().catch(() => undefined);
+        return;
+      }
       this.useSdkSession(session);
       await this.commit([{ type: "session.resumed", at: this.env.clock.now() }]);
       // History can only add something while waiting for the agent, without the URL, or mid-turn.

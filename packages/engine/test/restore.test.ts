@@ -78,4 +78,35 @@ describe("restore", () => {
       await elsewhere.close();
     }
   });
+
+  test("a session closed while it re-attaches lets its runtime session go once the re-attach lands", async () => {
+    const h = await setUp({}, { heartbeatMs: 0 });
+    const session = h.engine.start({ repository, prompts: ["x"] });
+    await waitFor(() => completed(session) === 1, "the turn");
+    const sessionId = session.sessionId ?? "";
+    await h.engine.close(); // detach #1
+    const detaches = () => h.sim.stats.sessions.get(sessionId)?.detaches ?? 0;
+    expect(detaches()).toBe(1);
+
+    let closing: Promise<unknown> | undefined;
+    const engine = createEngine({
+      runtimeUrl: h.sim.url,
+      store: h.store,
+      heartbeatMs: 0,
+      // Closed as its resumeSession goes out: the close lands before the re-attach does.
+      probe: (point) => {
+        if (point === "before:resumeSession") closing = engine.get(session.id)?.close();
+      },
+    });
+    try {
+      const resumed = await engine.resume(session.id);
+      expect(closing).toBeDefined();
+      await closing;
+      expect((await resumed.outcome).state).toBe("closed");
+      // The re-attach's runtime session is let go (detach #2), not left attached until the engine closes.
+      await waitFor(() => detaches() === 2, "the re-attached runtime session to be let go");
+    } finally {
+      await engine.close();
+    }
+  });
 });
