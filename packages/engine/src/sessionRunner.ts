@@ -423,7 +423,29 @@ export class SessionRunner implements SessionHandle {
   private forward(command: SessionCommand): Promise<void> {
     const ownership = this.env.ownership;
     if (ownership === undefined) return Promise.resolve();
-    return ownership.forward(this.id, command).catch((error: unknown) => this.env.onBackgroundError(error, this.id));
+    return this.forwardWithRetry(ownership, command);
+  }
+
+  /**
+   * A command the store could not take (a dropped connection, a failover) is tried again a few
+   * times before it is reported: unsent, a close would leave the caller's `close()` waiting for
+   * good. Issuing is idempotent for prompts (their id is the key); a second close or abort is
+   * harmless to the owner.
+   */
+  private async forwardWithRetry(ownership: RunnerOwnership, command: SessionCommand): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await ownership.forward(this.id, command);
+        return;
+      } catch (error) {
+        const hopeless = isStoreError(error, "STORE_CLOSED") || isStoreError(error, "INVALID_ARGUMENT");
+        if (hopeless || attempt >= FORWARD_ATTEMPTS || this.finalized) {
+          this.env.onBackgroundError(error, this.id);
+          return;
+        }
+        await this.sleep(100 * 2 ** (attempt - 1));
+      }
+    }
   }
 
   /**
@@ -905,6 +927,9 @@ function isConnectionError(error: unknown): boolean {
   const message = errorMessage(error);
   return /connection (?:is |got |was |has been )?(?:closed|disposed|lost|reset|ended)|ECONNRESET|EPIPE|not connected|write after end|socket|Client not connected/i.test(message);
 }
+
+/** Tries at storing a follower's command before it is reported (waits of 0.1, 0.2 and 0.4 s between them). */
+const FORWARD_ATTEMPTS = 4;
 
 /** How long a detaching runner waits for a send already on the wire; a runtime that never answers must not hold a shutdown. */
 const IN_FLIGHT_SEND_GRACE_MS = 5_000;

@@ -133,6 +133,33 @@ describe("cluster mode: several engines on one store", () => {
     expect(received(owned)).toEqual(["from a", "from b"]);
   });
 
+  test("a close from a follower that the store refuses at first is tried again, and the session ends", async () => {
+    const [a] = await cluster(1);
+    const owned = a!.start({ repository, prompts: ["first"] });
+    await waitFor(() => completed(owned) === 1, "the first turn");
+    const coordination = store.coordination!;
+    let refusals = 2;
+    const flaky: EventStore = {
+      ...store,
+      coordination: {
+        ...coordination,
+        issue: async (command) => {
+          if (command.type === "session.close" && refusals-- > 0) throw new Error("connection terminated unexpectedly");
+          await coordination.issue(command);
+        },
+      },
+    };
+    const errors: unknown[] = [];
+    const b = createEngine({ runtimeUrl: sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error), cluster: { instanceId: "instance-b", leaseTtlMs, pollMs: 50 } });
+    engines.push(b);
+    const remote = await b.resume(owned.id);
+    expect(ownersOf(owned.id)).toEqual(["instance-0"]);
+    expect(await remote.close("from b")).toMatchObject({ state: "closed" });
+    expect(refusals).toBe(-1); // refused twice, stored on the third try
+    expect(errors).toEqual([]);
+    expect((await owned.outcome).state).toBe("closed");
+  });
+
   test("a command read twice (recorded, not yet completed, then a crash) records its prompt once", async () => {
     const [a] = await cluster(1);
     const session = a!.start({ repository, prompts: ["first"] });
