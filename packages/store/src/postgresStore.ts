@@ -52,8 +52,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const onIdleError = (): void => undefined;
   if (owned) pool.on("error", onIdleError);
   try {
-    // Two transactions in flight overlap one batch's fsync with the next batch's round trips.
-    return await createSqlEventStore(postgresExecutor(pool, owned), { maxConcurrentFlushes: 2, ...options, label: "PostgreSQL" });
+    // Several transactions in flight overlap one batch's execution with the others' round trips and
+    // with Node's work on their results. Three beat two in durableAppends (5 interleaved A/B runs:
+    // 0.60-0.84x of the bulk ceiling against 0.54-0.66x); four were no better on two cores.
+    return await createSqlEventStore(postgresExecutor(pool, owned), { maxConcurrentFlushes: 3, ...options, label: "PostgreSQL" });
   } catch (error) {
     if (owned) await pool.end();
     throw error;
