@@ -249,6 +249,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const previous = runners.get(runner.id);
     if (!(handle instanceof ClusterSessionHandle) || previous === undefined) return track(runner);
     runners.set(runner.id, runner);
+    // An owner's runner was detached before this; a follower only stops forwarding (the handle
+    // passes its unconfirmed prompts and a close on to the new runner).
+    if (previous.isFollower) previous.retire();
     handle.switchTo(runner, log.slice(previous.appliedVersion));
     whenDone(runner);
     return handle;

@@ -164,6 +164,10 @@ export class SessionRunner implements SessionHandle {
   private timer: { at: number; handle: unknown } | undefined;
   private lastProgressAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
+  /** Set by `detach()` (engine shutdown, a lost lease): nothing more is done for the session here. */
+  private detached = false;
+  /** Set on a follower another runner replaced: its pending forwards stop. */
+  private retired = false;
   /** A follower mirrors a session another instance owns: it reads the log and forwards commands. */
   private following = false;
   /** Cluster mode: the lease this runner acts under; every append carries it. */
@@ -337,6 +341,7 @@ export class SessionRunner implements SessionHandle {
   /** Stops acting (engine shutdown) without ending the session: it stays recoverable from the log. */
   async detach(): Promise<void> {
     this.stopped = true;
+    this.detached = true;
     this.clearTimer();
     this.slotRequest?.cancel();
     await this.chain;
@@ -427,10 +432,13 @@ export class SessionRunner implements SessionHandle {
   }
 
   /**
-   * A command the store could not take (a dropped connection, a failover) is tried again a few
-   * times before it is reported: unsent, a close would leave the caller's `close()` waiting for
-   * good. Issuing is idempotent for prompts (their id is the key); a second close or abort is
-   * harmless to the owner.
+   * A command the store could not take (a dropped connection, a failover) is tried again for as
+   * long as this runner stands for the session here: unsent, a close would leave the caller's
+   * `close()` waiting for good and a prompt would be lost. The first failures are reported once
+   * (after {@link FORWARD_REPORT_AFTER} tries) so an outage is visible; a command still unsent when
+   * the engine closes is reported as not delivered. A follower replaced by another runner stops:
+   * the handle re-submits unconfirmed prompts and a close to the new one. Issuing is idempotent for
+   * prompts (their id is the key); a second close or abort is harmless to the owner.
    */
   private async forwardWithRetry(ownership: RunnerOwnership, command: SessionCommand): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -438,14 +446,24 @@ export class SessionRunner implements SessionHandle {
         await ownership.forward(this.id, command);
         return;
       } catch (error) {
-        const hopeless = isStoreError(error, "STORE_CLOSED") || isStoreError(error, "INVALID_ARGUMENT");
-        if (hopeless || attempt >= FORWARD_ATTEMPTS || this.finalized) {
+        if (isStoreError(error, "STORE_CLOSED") || isStoreError(error, "INVALID_ARGUMENT")) {
           this.env.onBackgroundError(error, this.id);
           return;
         }
-        await this.sleep(100 * 2 ** (attempt - 1));
+        if (attempt === FORWARD_REPORT_AFTER) this.env.onBackgroundError(error, this.id);
+        await this.sleep(Math.min(FORWARD_RETRY_MAX_WAIT_MS, 100 * 2 ** (attempt - 1)));
+        if (this.finalized || this.retired) return;
+        if (this.detached) {
+          this.env.onBackgroundError(new EngineError("ENGINE_CLOSED", `session ${this.id}: the engine closed before a ${command.type} command could be stored; it was not delivered`, { cause: error }), this.id);
+          return;
+        }
       }
     }
+  }
+
+  /** A follower that another runner replaced here: it forwards nothing more (see `forwardWithRetry`). */
+  retire(): void {
+    this.retired = true;
   }
 
   /**
@@ -928,8 +946,11 @@ function isConnectionError(error: unknown): boolean {
   return /connection (?:is |got |was |has been )?(?:closed|disposed|lost|reset|ended)|ECONNRESET|EPIPE|not connected|write after end|socket|Client not connected/i.test(message);
 }
 
-/** Tries at storing a follower's command before it is reported (waits of 0.1, 0.2 and 0.4 s between them). */
-const FORWARD_ATTEMPTS = 4;
+/** Failed tries at storing a follower's command before the failure is reported (after ~0.7 s); it is tried on. */
+const FORWARD_REPORT_AFTER = 4;
+
+/** The longest wait between two tries at storing a follower's command (the waits double from 0.1 s). */
+const FORWARD_RETRY_MAX_WAIT_MS = 1_000;
 
 /** How long a detaching runner waits for a send already on the wire; a runtime that never answers must not hold a shutdown. */
 const IN_FLIGHT_SEND_GRACE_MS = 5_000;

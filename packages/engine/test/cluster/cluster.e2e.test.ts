@@ -160,6 +160,68 @@ describe("cluster mode: several engines on one store", () => {
     expect((await owned.outcome).state).toBe("closed");
   });
 
+  test("a follower's close refused through a longer outage is tried on until stored; the outage is reported once", async () => {
+    const [a] = await cluster(1);
+    const owned = a!.start({ repository, prompts: ["first"] });
+    await waitFor(() => completed(owned) === 1, "the first turn");
+    const coordination = store.coordination!;
+    // Six refusals span ~2.5 s of waits (0.1, 0.2, 0.4, 0.8, 1, 1 s): past the four tries after
+    // which a command used to be dropped, leaving the caller's close() waiting for good.
+    let refusals = 6;
+    const flaky: EventStore = {
+      ...store,
+      coordination: {
+        ...coordination,
+        issue: async (command) => {
+          if (command.type === "session.close" && refusals-- > 0) throw new Error("connection terminated unexpectedly");
+          await coordination.issue(command);
+        },
+      },
+    };
+    const errors: unknown[] = [];
+    const b = createEngine({ runtimeUrl: sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error), cluster: { instanceId: "instance-b", leaseTtlMs, pollMs: 50 } });
+    engines.push(b);
+    const remote = await b.resume(owned.id);
+    expect(await remote.close("from b")).toMatchObject({ state: "closed" });
+    expect(refusals).toBe(-1); // refused six times, stored on the seventh try
+    expect(errors.map((error) => (error as Error).message)).toEqual(["connection terminated unexpectedly"]);
+    expect((await owned.outcome).state).toBe("closed");
+  });
+
+  test("a follower's command still unsent when its engine closes stops being tried and is reported as not delivered", async () => {
+    const [a] = await cluster(1);
+    const owned = a!.start({ repository, prompts: ["first"] });
+    await waitFor(() => completed(owned) === 1, "the first turn");
+    const coordination = store.coordination!;
+    let tries = 0;
+    const down: EventStore = {
+      ...store,
+      coordination: {
+        ...coordination,
+        issue: async (command) => {
+          if (command.type !== "session.close") return coordination.issue(command);
+          tries += 1;
+          throw new Error("connection terminated unexpectedly");
+        },
+      },
+    };
+    const errors: unknown[] = [];
+    const b = createEngine({ runtimeUrl: sim.url, store: down, heartbeatMs: 0, onError: (error) => errors.push(error), cluster: { instanceId: "instance-b", leaseTtlMs, pollMs: 50 } });
+    engines.push(b);
+    const remote = await b.resume(owned.id);
+    void remote.close("from b");
+    await waitFor(() => errors.length === 1, "the outage to be reported");
+    await b.close();
+    await waitFor(() => errors.length === 2, "the undelivered close to be reported");
+    expect(errors[1]).toMatchObject({ code: "ENGINE_CLOSED" });
+    const triesAtClose = tries;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(tries).toBe(triesAtClose);
+    // The owner never heard of the close.
+    expect(owned.state).toBe("ready");
+    await owned.close();
+  });
+
   test("a command read twice (recorded, not yet completed, then a crash) records its prompt once", async () => {
     const [a] = await cluster(1);
     const session = a!.start({ repository, prompts: ["first"] });
