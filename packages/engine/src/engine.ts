@@ -4,7 +4,7 @@ import { approveAll, type CopilotClient, type CopilotClientOptions, type Permiss
 import { randomUUID } from "node:crypto";
 import type { InspectionEvent } from "xstate";
 import { MAX_TIMER_DELAY_MS, systemClock, type Clock } from "./clock.js";
-import { EngineError } from "./engineError.js";
+import { EngineError, isEngineError } from "./engineError.js";
 import { decodeEvent } from "./eventCodec.js";
 import { mapInOrder } from "./mapInOrder.js";
 import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
@@ -152,10 +152,12 @@ export function createEngine(options: EngineOptions = {}): Engine {
   settingsOrThrow({ ...options.timeouts, retry: { ...options.retry } }, "timeouts and retry");
   /** The runners acting (or, in cluster mode, following) here. */
   const runners = new Map<string, SessionRunner>();
-  /** What users hold: the runner itself, or in cluster mode a handle that survives changes of owner. */
+  /** What users hold: a handle that survives a change of runner (of owner, or a revival after a failed append). */
   const handles = new Map<string, SessionHandle>();
   let closed = false;
   const onBackgroundError = options.onError ?? ((error: unknown, key: string) => console.error(`cloudsession: session ${key}:`, error));
+  /** Single instance: per session, the log version at its last revival and how many came since without progress. */
+  const revivals = new Map<string, { version: number; round: number }>();
   /** Cluster mode: sessions being picked up here right now (a `resume` of one waits for it). */
   const adoptions = new Map<string, Promise<void>>();
   const member = options.cluster === undefined ? undefined : joinCluster(options.cluster);
@@ -172,7 +174,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     onBackgroundError,
     ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     probe: options.probe,
-    ...(member === undefined ? {} : { ownership: member }),
+    ...(member === undefined ? { onAppendFailed: (id: string) => reviveFromLog(id) } : { ownership: member }),
   };
   const identity: JsonObject = {
     ...(options.integrationId === undefined ? {} : { integrationId: options.integrationId }),
@@ -224,12 +226,13 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function track(runner: SessionRunner): SessionHandle {
     runners.set(runner.id, runner);
-    const handle = member === undefined ? runner : new ClusterSessionHandle(runner);
+    const handle = new ClusterSessionHandle(runner);
     handles.set(runner.id, handle);
     observeSession(handle); // OpenTelemetry through the public handle; a no-op unless the host set it up
     void handle.outcome.then(() => {
       handles.delete(runner.id);
       runners.delete(runner.id);
+      revivals.delete(runner.id);
     });
     whenDone(runner);
     return handle;
@@ -243,7 +246,46 @@ export function createEngine(options: EngineOptions = {}): Engine {
     });
   }
 
-  /** Cluster mode: `runner` now stands for its session here, after `previous` (if any). */
+  /**
+   * Single instance: a session whose runner stopped on a failed append (its machine is ahead of the
+   * log) is continued by a new runner restored from the log, once the store answers again: the
+   * handle re-submits the prompts it sent that the log lacks, and a close; the session's history
+   * on the runtime settles the rest. Waits double from 0.5 s to 10 s while the store stays away and
+   * while a revived session keeps failing without getting any further in its log.
+   */
+  function reviveFromLog(id: string): void {
+    const failed = runners.get(id);
+    if (failed === undefined || closed) return;
+    const previous = revivals.get(id);
+    const progressed = previous === undefined || failed.appliedVersion > previous.version;
+    const round = progressed ? 0 : previous.round + 1;
+    revivals.set(id, { version: failed.appliedVersion, round });
+    void (async () => {
+      for (let attempt = round; ; attempt++) {
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(REVIVE_MAX_WAIT_MS, REVIVE_FIRST_WAIT_MS * 2 ** attempt)));
+        if (isClosed() || runners.get(id) !== failed) return;
+        await failed.detach();
+        let loaded: Awaited<ReturnType<typeof load>> | undefined;
+        try {
+          loaded = await load(id);
+        } catch (error) {
+          // Never written (its first append failed): the session begins again. Otherwise the
+          // store is still away (its failure was reported when the append failed): wait on.
+          if (!isEngineError(error, "SESSION_NOT_FOUND") || failed.appliedVersion > 0) continue;
+        }
+        if (isClosed() || runners.get(id) !== failed) return;
+        if (loaded === undefined) {
+          replaceRunner(SessionRunner.beginAgain(env, failed, identity), []);
+          return;
+        }
+        replaceRunner(loaded.runner, loaded.log);
+        await loaded.runner.attach();
+        return;
+      }
+    })().catch((error: unknown) => onBackgroundError(error, id));
+  }
+
+  /** `replaceRunner` for any handle (cluster mode or a revival): `runner` now stands for its session here, after `previous` (if any). */
   function replaceRunner(runner: SessionRunner, log: readonly SessionLogEvent[]): SessionHandle {
     const handle = handles.get(runner.id);
     const previous = runners.get(runner.id);
@@ -498,6 +540,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
   };
   return engine;
 }
+
+/** The first wait before a session whose append failed is continued from its log (single instance). */
+const REVIVE_FIRST_WAIT_MS = 500;
+/** The longest wait between two tries at continuing it. */
+const REVIVE_MAX_WAIT_MS = 10_000;
 
 /** Logs read at once during recovery: enough to hide the store's round trips, few enough for a pool. */
 const RECOVERY_READ_CONCURRENCY = 16;

@@ -48,6 +48,12 @@ export interface RunnerEnvironment {
   readonly probe: ((point: ProbePoint, sessionKey: string) => void) | undefined;
   /** Cluster mode: leases and commands (absent when this engine is the store's only writer). */
   readonly ownership?: RunnerOwnership;
+  /**
+   * Single instance: the runner stopped because an append failed (the store went away, a bug). The
+   * engine continues the session from its log once the store answers again (cluster mode has
+   * `ownership.lost` for this).
+   */
+  readonly onAppendFailed?: (sessionKey: string) => void;
 }
 
 /** What an append carries to prove its writer still holds the session's lease. */
@@ -168,6 +174,8 @@ export class SessionRunner implements SessionHandle {
   private detached = false;
   /** Set on a follower another runner replaced: its pending forwards stop. */
   private retired = false;
+  /** An append failed (or was refused): this runner writes nothing more. */
+  private appendFailed = false;
   /** A follower mirrors a session another instance owns: it reads the log and forwards commands. */
   private following = false;
   /** Cluster mode: the lease this runner acts under; every append carries it. */
@@ -232,6 +240,17 @@ export class SessionRunner implements SessionHandle {
     if (gate !== undefined) runner.chain = gate(runner);
     const submitted: SessionEvent[] = prompts.map((text) => ({ type: "prompt.submitted", promptId: env.newPromptId(), text, at: request.at }));
     void runner.commit(submitted, { leading: request, metadata, expectedVersion: "no_stream" });
+    return runner;
+  }
+
+  /**
+   * The same new session once more, after its first append failed and the log never got it: same
+   * id, request and prompts (under their ids, so a handle re-submitting one finds it known).
+   */
+  static beginAgain(env: RunnerEnvironment, failed: SessionRunner, metadata: JsonObject): SessionRunner {
+    const runner = new SessionRunner(env, failed.id, failed.request, 0);
+    const submitted: SessionEvent[] = failed.snapshot().context.prompts.map((prompt) => ({ type: "prompt.submitted", promptId: prompt.id, text: prompt.text, at: failed.request.at }));
+    void runner.commit(submitted, { leading: failed.request, metadata, expectedVersion: "no_stream" });
     return runner;
   }
 
@@ -352,6 +371,15 @@ export class SessionRunner implements SessionHandle {
     await this.chain;
     this.dropSdkSession(false);
     this.releaseSlot();
+  }
+
+  /**
+   * The ids of the prompts in the log, when this runner's machine is not ahead of it (no append in
+   * flight, none refused); undefined otherwise.
+   */
+  recordedPromptIds(): ReadonlySet<string> | undefined {
+    if (this.appending || this.appendFailed || this.following) return undefined;
+    return new Set(this.actor.getSnapshot().context.prompts.map((prompt) => prompt.id));
   }
 
   /** Waits until every recorded event is in the store. */
@@ -491,7 +519,9 @@ export class SessionRunner implements SessionHandle {
     options: { leading?: SessionRequested; metadata?: JsonObject; expectedVersion?: "no_stream" } = {},
   ): Promise<void> {
     const run = async () => {
-      if (this.actor.getSnapshot().status !== "active") return;
+      // After a refused append the machine is ahead of the log: nothing more is written from it
+      // (a later append could land and leave a gap); a new runner continues from the log.
+      if (this.appendFailed || this.actor.getSnapshot().status !== "active") return;
       const accepted: SessionEvent[] = [];
       // A function decides in turn, after every earlier commit: e.g. "submit unless already in the log".
       for (const event of typeof events === "function" ? events() : events) {
@@ -540,6 +570,7 @@ export class SessionRunner implements SessionHandle {
     const next = this.chain.then(run).catch((error: unknown) => {
       // The machine is ahead of the log now: stop acting; the log is the truth for a recovery.
       this.stopped = true;
+      this.appendFailed = true;
       this.appending = false;
       this.clearTimer();
       // A refused fence is no failure: another instance owns the session now and carries on.
@@ -547,6 +578,7 @@ export class SessionRunner implements SessionHandle {
       // In a cluster the lease goes too (no longer renewed): whoever takes the session next, this
       // instance included, continues it from the log instead of it waiting for a stopped runner.
       this.env.ownership?.lost(this.id, this.lease?.token);
+      if (this.env.ownership === undefined && !this.detached) this.env.onAppendFailed?.(this.id);
     });
     this.chain = next;
     return next;

@@ -1,7 +1,7 @@
 import { StoreError, createInMemoryStore, type EventStore } from "@cloudsession/store";
 import { describe, expect, test } from "vitest";
-import { createEngine, isEngineError } from "../src/index.js";
-import { completed, useHarness, waitFor, type Harness } from "./support/harness.js";
+import { createEngine, isEngineError, type SessionHandle } from "../src/index.js";
+import { completed, received, useHarness, waitFor, type Harness } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };
 const setUp = useHarness();
@@ -148,6 +148,128 @@ describe("durability", () => {
     expect(recovered?.snapshot().context.prompts.map((prompt) => prompt.text)).toEqual(["kept"]);
     expect((await recovered!.close()).state).toBe("closed");
     await second.close();
+  });
+
+  test("a store outage under a running session: it carries on from its log once the store answers, a prompt sent meanwhile is answered once", async () => {
+    h = await setUp({ defaults: { noise: false } });
+    const store = createInMemoryStore();
+    let down = false;
+    const unavailable = () => new Error("database unavailable");
+    const flaky: EventStore = {
+      ...store,
+      append: async (streamId, events, options) => {
+        if (down) throw unavailable();
+        return store.append(streamId, events, options);
+      },
+      readStream: async (streamId, options) => {
+        if (down) throw unavailable();
+        return store.readStream(streamId, options);
+      },
+    };
+    const errors: unknown[] = [];
+    const engine = createEngine({ runtimeUrl: h.sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error) });
+    try {
+      const session = engine.start({ repository, prompts: ["before"] });
+      await waitFor(() => completed(session) === 1, "the first turn");
+      down = true;
+      session.send("during the outage");
+      await waitFor(() => errors.length === 1, "the failed append to be reported");
+      // Longer than the first wait before a revival (0.5 s): that try finds the store still away.
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      down = false;
+      await waitFor(() => completed(session) === 2, "the prompt sent during the outage to be answered");
+      expect(received(h.sim, session)).toEqual(["before", "during the outage"]);
+      expect((await session.close()).state).toBe("closed");
+      const log = await engine.history(session.id);
+      expect(log.filter((event) => event.type === "prompt.submitted").map((event) => event.text)).toEqual(["before", "during the outage"]);
+      expect(errors.map((error) => (error as Error).message)).toEqual(["database unavailable"]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test("after a failed append nothing more is written from the stopped runner: prompts sent behind the failed one keep their order", async () => {
+    h = await setUp({ defaults: { noise: false } });
+    const store = createInMemoryStore();
+    let refuse = false;
+    const flaky: EventStore = {
+      ...store,
+      append: async (streamId, events, options) => {
+        if (refuse && events.some((event) => event.type === "prompt.submitted")) {
+          refuse = false;
+          throw new Error("database unavailable");
+        }
+        return store.append(streamId, events, options);
+      },
+    };
+    const errors: unknown[] = [];
+    const engine = createEngine({ runtimeUrl: h.sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error) });
+    try {
+      const session = engine.start({ repository, prompts: ["before"] });
+      await waitFor(() => completed(session) === 1, "the first turn");
+      refuse = true;
+      session.send("one"); // refused
+      session.send("two"); // the store takes appends again: it must not land before "one"
+      await waitFor(() => completed(session) === 3, "both prompts answered after the revival");
+      expect(received(h.sim, session)).toEqual(["before", "one", "two"]);
+      const log = await engine.history(session.id);
+      expect(log.filter((event) => event.type === "prompt.submitted").map((event) => event.text)).toEqual(["before", "one", "two"]);
+      expect(errors).toHaveLength(1);
+      await session.close();
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test("a handle's observables still tell the end after it: state$ replays the final state and completes", async () => {
+    h = await setUp({ defaults: { noise: false } });
+    const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
+    try {
+      const session = engine.start({ repository, prompts: ["only"] });
+      await waitFor(() => completed(session) === 1, "the turn");
+      await session.close();
+      const states: string[] = [];
+      await new Promise<void>((resolve) => session.state$.subscribe({ next: (state) => states.push(state), complete: resolve }));
+      expect(states).toEqual(["closed"]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test("a session whose first append failed begins again once the store answers, its prompts under the same ids", async () => {
+    h = await setUp({ defaults: { noise: false } });
+    const store = createInMemoryStore();
+    let refusals = 1;
+    const flaky: EventStore = {
+      ...store,
+      append: async (streamId, events, options) => {
+        if (refusals-- > 0) throw new Error("database unavailable");
+        return store.append(streamId, events, options);
+      },
+    };
+    const errors: unknown[] = [];
+    let idsAtFailure: string[] = [];
+    let session: SessionHandle | undefined;
+    const engine = createEngine({
+      runtimeUrl: h.sim.url,
+      store: flaky,
+      heartbeatMs: 0,
+      onError: (error) => {
+        errors.push(error);
+        idsAtFailure = session?.snapshot().context.prompts.map((prompt) => prompt.id) ?? [];
+      },
+    });
+    try {
+      session = engine.start({ repository, prompts: ["first"] });
+      await waitFor(() => completed(session!) === 1, "the first turn");
+      expect(received(h.sim, session)).toEqual(["first"]);
+      expect(idsAtFailure).toHaveLength(1);
+      expect(session.snapshot().context.prompts.map((prompt) => prompt.id)).toEqual(idsAtFailure);
+      expect((await session.close()).state).toBe("closed");
+      expect(errors).toHaveLength(1);
+    } finally {
+      await engine.close();
+    }
   });
 
   test("deltas are live only by default, and durable when asked", async () => {

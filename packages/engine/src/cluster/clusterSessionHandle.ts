@@ -4,48 +4,68 @@ import { BehaviorSubject, Subject, distinctUntilChanged, merge, switchMap, type 
 import type { SessionHandle, SessionRunner } from "../sessionRunner.js";
 
 /**
- * The handle a user keeps in cluster mode. The session may move between instances (this one takes
- * it over, loses its lease, takes it back), so the handle delegates to whichever runner currently
- * stands for it here: the owner, or a follower that mirrors the log and forwards commands.
- * Observables and `outcome` continue across those switches.
+ * The handle a user keeps. In cluster mode the session may move between instances (this one takes
+ * it over, loses its lease, takes it back); on a single instance a runner whose append failed is
+ * replaced by one restored from the log once the store answers. So the handle delegates to
+ * whichever runner currently stands for the session here: the owner, or a follower that mirrors
+ * the log and forwards commands. Observables and `outcome` continue across those switches.
  */
 export class ClusterSessionHandle implements SessionHandle {
   readonly id: string;
   readonly outcome: Promise<SessionOutcome>;
-  readonly state$: Observable<LifecycleState>;
-  readonly remoteUrl$: Observable<string>;
-  readonly text$: Observable<TurnText>;
-  readonly events$: Observable<SessionLogEvent>;
-  private readonly body$: BehaviorSubject<SessionRunner>;
-  private readonly missed = new Subject<SessionLogEvent>();
+  private current: SessionRunner;
+  private ended = false;
   private resolveOutcome!: (outcome: SessionOutcome) => void;
-  /** Prompts sent through this handle and not yet seen in the log: re-submitted after a switch. */
-  private readonly unconfirmed = new Map<string, string>();
+  // The observables' plumbing is made on first use: most handles never have a subscriber, and an
+  // engine holds tens of thousands of them.
+  private bodies: BehaviorSubject<SessionRunner> | undefined;
+  private missed: Subject<SessionLogEvent> | undefined;
+  private stateView: Observable<LifecycleState> | undefined;
+  private remoteUrlView: Observable<string> | undefined;
+  private textView: Observable<TurnText> | undefined;
+  private eventsView: Observable<SessionLogEvent> | undefined;
+  /** Prompts sent through this handle that may not be in the log yet: re-submitted after a switch. */
+  private unconfirmed: Map<string, string> | undefined;
   private closeReason: { reason?: string } | undefined;
 
   constructor(body: SessionRunner) {
     this.id = body.id;
-    this.body$ = new BehaviorSubject(body);
+    this.current = body;
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
-    this.state$ = this.body$.pipe(
-      switchMap((runner) => runner.state$),
-      distinctUntilChanged(),
-    );
-    this.remoteUrl$ = this.body$.pipe(
-      switchMap((runner) => runner.remoteUrl$),
-      distinctUntilChanged(),
-    );
-    this.text$ = this.body$.pipe(switchMap((runner) => runner.text$));
-    this.events$ = merge(this.missed, this.body$.pipe(switchMap((runner) => runner.events$)));
-    this.events$.subscribe((event) => {
-      if (event.type === "prompt.submitted") this.unconfirmed.delete(event.promptId);
-    });
     this.watch(body);
   }
 
   /** The runner standing for the session here now. */
   get body(): SessionRunner {
-    return this.body$.getValue();
+    return this.current;
+  }
+
+  // Once the session has ended its last runner's observables say so (they replay the final state
+  // and complete); before, each follows whichever runner stands for the session.
+  get state$(): Observable<LifecycleState> {
+    if (this.ended) return this.current.state$;
+    return (this.stateView ??= this.followed().pipe(
+      switchMap((runner) => runner.state$),
+      distinctUntilChanged(),
+    ));
+  }
+
+  get remoteUrl$(): Observable<string> {
+    if (this.ended) return this.current.remoteUrl$;
+    return (this.remoteUrlView ??= this.followed().pipe(
+      switchMap((runner) => runner.remoteUrl$),
+      distinctUntilChanged(),
+    ));
+  }
+
+  get text$(): Observable<TurnText> {
+    if (this.ended) return this.current.text$;
+    return (this.textView ??= this.followed().pipe(switchMap((runner) => runner.text$)));
+  }
+
+  get events$(): Observable<SessionLogEvent> {
+    if (this.ended) return this.current.events$;
+    return (this.eventsView ??= merge((this.missed ??= new Subject()), this.followed().pipe(switchMap((runner) => runner.events$))));
   }
 
   /**
@@ -53,13 +73,14 @@ export class ClusterSessionHandle implements SessionHandle {
    * events between the two runners' versions, passed on so `events$` has no gap.
    */
   switchTo(next: SessionRunner, missed: readonly SessionLogEvent[]): void {
-    for (const event of missed) this.missed.next(event);
-    this.body$.next(next);
+    if (this.missed !== undefined) for (const event of missed) this.missed.next(event);
+    this.current = next;
+    this.bodies?.next(next);
     this.watch(next);
     // A prompt or close the previous runner accepted but could not record travels on.
     const known = new Set(next.snapshot().context.prompts.map((prompt) => prompt.id));
-    for (const [promptId, text] of this.unconfirmed) {
-      if (known.has(promptId)) this.unconfirmed.delete(promptId);
+    for (const [promptId, text] of this.unconfirmed ?? []) {
+      if (known.has(promptId)) this.unconfirmed?.delete(promptId);
       else next.submit(promptId, text);
     }
     if (this.closeReason !== undefined) void next.close(this.closeReason.reason);
@@ -83,7 +104,13 @@ export class ClusterSessionHandle implements SessionHandle {
 
   send(text: string): string {
     const promptId = this.body.send(text);
-    this.unconfirmed.set(promptId, text);
+    const unconfirmed = (this.unconfirmed ??= new Map<string, string>());
+    unconfirmed.set(promptId, text);
+    // Forget the ones the log has by now, when the runner can tell (its machine not ahead of the log).
+    if (unconfirmed.size > UNCONFIRMED_PRUNE_FROM) {
+      const recorded = this.body.recordedPromptIds();
+      if (recorded !== undefined) for (const id of unconfirmed.keys()) if (recorded.has(id)) unconfirmed.delete(id);
+    }
     return promptId;
   }
 
@@ -101,12 +128,22 @@ export class ClusterSessionHandle implements SessionHandle {
     return this.body.settled();
   }
 
+  /** The runner standing for the session, as it changes. */
+  private followed(): BehaviorSubject<SessionRunner> {
+    return (this.bodies ??= new BehaviorSubject(this.current));
+  }
+
   private watch(runner: SessionRunner): void {
     void runner.outcome.then((outcome) => {
-      if (this.body !== runner) return;
+      if (this.current !== runner) return;
+      this.ended = true;
+      this.unconfirmed = undefined;
       this.resolveOutcome(outcome);
-      this.body$.complete();
-      this.missed.complete();
+      this.bodies?.complete();
+      this.missed?.complete();
     });
   }
 }
+
+/** Prompts sent through a handle before the ones already in the log are forgotten. */
+const UNCONFIRMED_PRUNE_FROM = 16;
