@@ -528,7 +528,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (closed) return;
       const all = [...runners.values()];
       const owned = all.filter((runner) => !runner.isFollower);
-      if (closeOptions.sessions === "close") await Promise.all(owned.map((runner) => runner.close("engine closed")));
+      if (closeOptions.sessions === "close") await Promise.all(owned.map((runner) => runner.closeForShutdown("engine closed")));
       closed = true;
       heartbeat.stop();
       await member?.halt();

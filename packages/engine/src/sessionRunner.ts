@@ -330,6 +330,16 @@ export class SessionRunner implements SessionHandle {
     return this.outcome;
   }
 
+  /**
+   * Engine shutdown with `sessions: "close"`: closes the session and waits for its end, unless the
+   * runner stopped (its close, or an earlier append, was refused): that session stays open in the
+   * log, recoverable, instead of holding the shutdown.
+   */
+  async closeForShutdown(reason: string): Promise<void> {
+    await this.requestClose(reason);
+    if (!this.isStopped()) await this.outcome;
+  }
+
   private async requestClose(reason: string | undefined): Promise<void> {
     if (this.actor.getSnapshot().status !== "active") return;
     const wasStreaming = this.state === "streaming";

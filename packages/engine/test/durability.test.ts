@@ -221,6 +221,31 @@ describe("durability", () => {
     }
   });
 
+  test("engine.close({ sessions: 'close' }) is not held by a session whose append failed: it stays open in the log", async () => {
+    h = await setUp({ defaults: { noise: false } });
+    const store = createInMemoryStore();
+    let refuse = false;
+    const flaky: EventStore = {
+      ...store,
+      append: async (streamId, events, options) => {
+        if (refuse) throw new Error("database unavailable");
+        return store.append(streamId, events, options);
+      },
+    };
+    const errors: unknown[] = [];
+    const engine = createEngine({ runtimeUrl: h.sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error) });
+    const healthy = engine.start({ repository, prompts: ["fine"] });
+    const failing = engine.start({ repository, prompts: ["first"] });
+    await waitFor(() => completed(healthy) === 1 && completed(failing) === 1, "both first turns");
+    refuse = true;
+    failing.send("refused");
+    await waitFor(() => errors.length === 1, "the refused append to be reported");
+    refuse = false;
+    await engine.close({ sessions: "close" });
+    expect((await healthy.outcome).state).toBe("closed");
+    expect((await store.listStreams({ status: "open" })).map((stream) => stream.streamId)).toEqual([failing.id]);
+  });
+
   test("a handle's observables still tell the end after it: state$ replays the final state and completes", async () => {
     h = await setUp({ defaults: { noise: false } });
     const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
