@@ -1,6 +1,6 @@
-import { StoreError, createInMemoryStore, type EventStore } from "@cloudsession/store";
+import { StoreError, createInMemoryStore, type EventStore, type NewEvent } from "@cloudsession/store";
 import { describe, expect, test } from "vitest";
-import { createEngine, isEngineError, type SessionHandle } from "../src/index.js";
+import { createEngine, isEngineError, type Engine, type SessionHandle } from "../src/index.js";
 import { completed, received, useHarness, waitFor, type Harness } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };
@@ -154,20 +154,7 @@ describe("durability", () => {
     h = await setUp({ defaults: { noise: false } });
     const store = createInMemoryStore();
     let down = false;
-    const unavailable = () => new Error("database unavailable");
-    const flaky: EventStore = {
-      ...store,
-      append: async (streamId, events, options) => {
-        if (down) throw unavailable();
-        return store.append(streamId, events, options);
-      },
-      readStream: async (streamId, options) => {
-        if (down) throw unavailable();
-        return store.readStream(streamId, options);
-      },
-    };
-    const errors: unknown[] = [];
-    const engine = createEngine({ runtimeUrl: h.sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error) });
+    const { engine, errors } = engineOn(refusingStore(store, () => down, { reads: true }));
     try {
       const session = engine.start({ repository, prompts: ["before"] });
       await waitFor(() => completed(session) === 1, "the first turn");
@@ -192,18 +179,12 @@ describe("durability", () => {
     h = await setUp({ defaults: { noise: false } });
     const store = createInMemoryStore();
     let refuse = false;
-    const flaky: EventStore = {
-      ...store,
-      append: async (streamId, events, options) => {
-        if (refuse && events.some((event) => event.type === "prompt.submitted")) {
-          refuse = false;
-          throw new Error("database unavailable");
-        }
-        return store.append(streamId, events, options);
-      },
+    const refuseOnce = (events?: readonly NewEvent[]) => {
+      if (!refuse || events?.some((event) => event.type === "prompt.submitted") !== true) return false;
+      refuse = false;
+      return true;
     };
-    const errors: unknown[] = [];
-    const engine = createEngine({ runtimeUrl: h.sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error) });
+    const { engine, errors } = engineOn(refusingStore(store, refuseOnce));
     try {
       const session = engine.start({ repository, prompts: ["before"] });
       await waitFor(() => completed(session) === 1, "the first turn");
@@ -225,15 +206,7 @@ describe("durability", () => {
     h = await setUp({ defaults: { noise: false } });
     const store = createInMemoryStore();
     let refuse = false;
-    const flaky: EventStore = {
-      ...store,
-      append: async (streamId, events, options) => {
-        if (refuse) throw new Error("database unavailable");
-        return store.append(streamId, events, options);
-      },
-    };
-    const errors: unknown[] = [];
-    const engine = createEngine({ runtimeUrl: h.sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error) });
+    const { engine, errors } = engineOn(refusingStore(store, () => refuse));
     const healthy = engine.start({ repository, prompts: ["fine"] });
     const failing = engine.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(healthy) === 1 && completed(failing) === 1, "both first turns");
@@ -265,13 +238,7 @@ describe("durability", () => {
     h = await setUp({ defaults: { noise: false } });
     const store = createInMemoryStore();
     let refusals = 1;
-    const flaky: EventStore = {
-      ...store,
-      append: async (streamId, events, options) => {
-        if (refusals-- > 0) throw new Error("database unavailable");
-        return store.append(streamId, events, options);
-      },
-    };
+    const flaky = refusingStore(store, () => refusals-- > 0);
     const errors: unknown[] = [];
     let idsAtFailure: string[] = [];
     let session: SessionHandle | undefined;
@@ -320,3 +287,29 @@ describe("durability", () => {
     }
   });
 });
+
+/** `store` with its appends refused ("database unavailable") while `refuses` says so; with `reads`, its stream reads too. */
+function refusingStore(store: EventStore, refuses: (events?: readonly NewEvent[]) => boolean, options: { reads?: boolean } = {}): EventStore {
+  const unavailable = () => new Error("database unavailable");
+  return {
+    ...store,
+    append: async (streamId, events, appendOptions) => {
+      if (refuses(events)) throw unavailable();
+      return store.append(streamId, events, appendOptions);
+    },
+    ...(options.reads === true
+      ? {
+          readStream: async (streamId: string, readOptions?: Parameters<EventStore["readStream"]>[1]) => {
+            if (refuses()) throw unavailable();
+            return store.readStream(streamId, readOptions);
+          },
+        }
+      : {}),
+  };
+}
+
+/** An engine on `store` and the simulator of this test, its background errors collected. */
+function engineOn(store: EventStore): { engine: Engine; errors: unknown[] } {
+  const errors: unknown[] = [];
+  return { engine: createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, onError: (error) => errors.push(error) }), errors };
+}

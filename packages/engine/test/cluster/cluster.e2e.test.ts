@@ -53,6 +53,25 @@ async function waitForAsync(condition: () => Promise<boolean>, what: string, tim
   }
 }
 
+/** Instance "instance-b" on the cluster's store, which refuses to store a close command while `refuses()` says so. */
+function followerRefusingCloses(refuses: () => boolean): { b: Engine; errors: unknown[] } {
+  const coordination = store.coordination!;
+  const flaky: EventStore = {
+    ...store,
+    coordination: {
+      ...coordination,
+      issue: async (command) => {
+        if (command.type === "session.close" && refuses()) throw new Error("connection terminated unexpectedly");
+        await coordination.issue(command);
+      },
+    },
+  };
+  const errors: unknown[] = [];
+  const b = createEngine({ runtimeUrl: sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error), cluster: { instanceId: "instance-b", leaseTtlMs, pollMs: 50 } });
+  engines.push(b);
+  return { b, errors };
+}
+
 function ownersOf(sessionId: string): string[] {
   return changes.filter((change) => change.sessionId === sessionId && change.kind === "acquired").map((change) => change.instanceId);
 }
@@ -137,21 +156,8 @@ describe("cluster mode: several engines on one store", () => {
     const [a] = await cluster(1);
     const owned = a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(owned) === 1, "the first turn");
-    const coordination = store.coordination!;
     let refusals = 2;
-    const flaky: EventStore = {
-      ...store,
-      coordination: {
-        ...coordination,
-        issue: async (command) => {
-          if (command.type === "session.close" && refusals-- > 0) throw new Error("connection terminated unexpectedly");
-          await coordination.issue(command);
-        },
-      },
-    };
-    const errors: unknown[] = [];
-    const b = createEngine({ runtimeUrl: sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error), cluster: { instanceId: "instance-b", leaseTtlMs, pollMs: 50 } });
-    engines.push(b);
+    const { b, errors } = followerRefusingCloses(() => refusals-- > 0);
     const remote = await b.resume(owned.id);
     expect(ownersOf(owned.id)).toEqual(["instance-0"]);
     expect(await remote.close("from b")).toMatchObject({ state: "closed" });
@@ -164,23 +170,10 @@ describe("cluster mode: several engines on one store", () => {
     const [a] = await cluster(1);
     const owned = a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(owned) === 1, "the first turn");
-    const coordination = store.coordination!;
     // Six refusals span ~2.5 s of waits (0.1, 0.2, 0.4, 0.8, 1, 1 s): past the four tries after
     // which a command used to be dropped, leaving the caller's close() waiting for good.
     let refusals = 6;
-    const flaky: EventStore = {
-      ...store,
-      coordination: {
-        ...coordination,
-        issue: async (command) => {
-          if (command.type === "session.close" && refusals-- > 0) throw new Error("connection terminated unexpectedly");
-          await coordination.issue(command);
-        },
-      },
-    };
-    const errors: unknown[] = [];
-    const b = createEngine({ runtimeUrl: sim.url, store: flaky, heartbeatMs: 0, onError: (error) => errors.push(error), cluster: { instanceId: "instance-b", leaseTtlMs, pollMs: 50 } });
-    engines.push(b);
+    const { b, errors } = followerRefusingCloses(() => refusals-- > 0);
     const remote = await b.resume(owned.id);
     expect(await remote.close("from b")).toMatchObject({ state: "closed" });
     expect(refusals).toBe(-1); // refused six times, stored on the seventh try
@@ -192,22 +185,8 @@ describe("cluster mode: several engines on one store", () => {
     const [a] = await cluster(1);
     const owned = a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(owned) === 1, "the first turn");
-    const coordination = store.coordination!;
     let tries = 0;
-    const down: EventStore = {
-      ...store,
-      coordination: {
-        ...coordination,
-        issue: async (command) => {
-          if (command.type !== "session.close") return coordination.issue(command);
-          tries += 1;
-          throw new Error("connection terminated unexpectedly");
-        },
-      },
-    };
-    const errors: unknown[] = [];
-    const b = createEngine({ runtimeUrl: sim.url, store: down, heartbeatMs: 0, onError: (error) => errors.push(error), cluster: { instanceId: "instance-b", leaseTtlMs, pollMs: 50 } });
-    engines.push(b);
+    const { b, errors } = followerRefusingCloses(() => (tries += 1) > 0);
     const remote = await b.resume(owned.id);
     void remote.close("from b");
     await waitFor(() => errors.length === 1, "the outage to be reported");
