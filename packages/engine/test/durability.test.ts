@@ -202,6 +202,27 @@ describe("durability", () => {
     }
   });
 
+  test("an abort requested while the store is away is carried out once it is back", async () => {
+    h = await setUp({ defaults: { noise: false, chunkLatencyMs: [2_000, 2_000], chunkSizeChars: [1, 1], reply: "a long answer ".repeat(20) } });
+    const store = createInMemoryStore();
+    let down = false;
+    const { engine, errors } = engineOn(refusingStore(store, () => down, { reads: true }));
+    try {
+      const session = engine.start({ repository, prompts: ["long"] });
+      await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts[0]?.status === "sent", "streaming");
+      down = true;
+      await session.abortTurn();
+      await waitFor(() => errors.length === 1, "the refused abort to be reported");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      down = false;
+      await waitFor(() => session.snapshot().context.prompts[0]?.status === "interrupted", "the turn to be interrupted");
+      expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
+      expect((await session.close()).state).toBe("closed");
+    } finally {
+      await engine.close();
+    }
+  });
+
   test("engine.close({ sessions: 'close' }) is not held by a session whose append failed: it stays open in the log", async () => {
     h = await setUp({ defaults: { noise: false } });
     const store = createInMemoryStore();

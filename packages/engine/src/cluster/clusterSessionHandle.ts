@@ -27,6 +27,8 @@ export class ClusterSessionHandle implements SessionHandle {
   /** Prompts sent through this handle that may not be in the log yet: re-submitted after a switch. */
   private unconfirmed: Map<string, string> | undefined;
   private closeReason: { reason?: string } | undefined;
+  /** The prompt whose turn an `abortTurn()` through this handle was for: carried to the next runner. */
+  private abortFor: string | undefined;
 
   constructor(body: SessionRunner) {
     this.id = body.id;
@@ -84,6 +86,9 @@ export class ClusterSessionHandle implements SessionHandle {
       else next.submit(promptId, text);
     }
     if (this.closeReason !== undefined) void next.close(this.closeReason.reason);
+    // An abort for the turn still running in the next runner's log travels on too (once its
+    // history is settled the runner sends it only if that turn is still running).
+    else if (this.abortFor !== undefined && next.state === "streaming" && next.snapshot().context.inFlight === this.abortFor) void next.abortTurn();
   }
 
   get sessionId(): string | null {
@@ -115,6 +120,7 @@ export class ClusterSessionHandle implements SessionHandle {
   }
 
   abortTurn(): Promise<void> {
+    this.abortFor = this.body.snapshot().context.inFlight ?? undefined;
     return this.body.abortTurn();
   }
 
