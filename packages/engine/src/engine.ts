@@ -261,10 +261,10 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const round = progressed ? 0 : previous.round + 1;
     revivals.set(id, { version: failed.appliedVersion, round });
     void (async () => {
+      await failed.detach();
       for (let attempt = round; ; attempt++) {
         await new Promise<void>((resolve) => clock.setTimeout(resolve, Math.min(REVIVE_MAX_WAIT_MS, REVIVE_FIRST_WAIT_MS * 2 ** attempt)));
         if (isClosed() || runners.get(id) !== failed) return;
-        await failed.detach();
         let loaded: Awaited<ReturnType<typeof load>> | undefined;
         try {
           loaded = await load(id);
@@ -285,7 +285,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     })().catch((error: unknown) => onBackgroundError(error, id));
   }
 
-  /** `replaceRunner` for any handle (cluster mode or a revival): `runner` now stands for its session here, after `previous` (if any). */
+  /** `runner` now stands for its session here, after `previous` (if any): a change of owner, or a revival. */
   function replaceRunner(runner: SessionRunner, log: readonly SessionLogEvent[]): SessionHandle {
     const handle = handles.get(runner.id);
     const previous = runners.get(runner.id);

@@ -4,8 +4,9 @@ import pg from "pg";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { createEngine, type Engine } from "../src/index.js";
 import { completed, received, waitFor } from "./support/harness.js";
+import { canConnect, testPostgresUrl } from "./support/postgres.js";
 
-const postgresUrl = process.env.CLOUDSESSION_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const postgresUrl = testPostgresUrl;
 const postgresReachable = await canConnect(postgresUrl);
 if (!postgresReachable) {
   console.warn(`\n*** postgresOutage.e2e.test.ts: no PostgreSQL at ${postgresUrl}: SKIPPING (set CLOUDSESSION_TEST_POSTGRES_URL) ***\n`);
@@ -70,14 +71,3 @@ describe.skipIf(!postgresReachable)("a real PostgreSQL going away under running 
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   }, 60_000);
 });
-
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { canConnect, testPostgresUrl } from "../support/postgres.js";
 import { bundleChild } from "../support/bundleChild.js";
 import { decodeEvent, type OwnershipChange } from "../../src/index.js";
 import type { AppendRecord, ChildMessage, FailoverChildConfig, FailoverSessionSpec, ParentMessage, SendPoint, SlowCall } from "./failoverChild.js";
@@ -14,7 +15,7 @@ import type { AppendRecord, ChildMessage, FailoverChildConfig, FailoverSessionSp
 // Three engine processes share one PostgreSQL schema; the parent runs the simulator, reads the log
 // and kills (SIGKILL) or freezes (SIGSTOP … SIGCONT) one of them while its sessions are mid-turn.
 
-const postgresUrl = process.env.CLOUDSESSION_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const postgresUrl = testPostgresUrl;
 const postgresReachable = await canConnect(postgresUrl);
 if (!postgresReachable) {
   console.warn(`\n*** failover.e2e.test.ts: no PostgreSQL at ${postgresUrl}: SKIPPING the cluster failover tests (set CLOUDSESSION_TEST_POSTGRES_URL) ***\n`);
@@ -649,18 +650,6 @@ async function withPostgresDiagnostics(waiting: Promise<void>, schema: string, i
   }
 }
 
-async function canConnect(connectionString: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query("select 1");
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: postgresUrl });
