@@ -9,7 +9,7 @@ import { decodeEvent } from "./eventCodec.js";
 import { mapInOrder } from "./mapInOrder.js";
 import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
 import { ClusterMember, type ClusterSettings } from "./cluster/clusterMember.js";
-import { ClusterSessionHandle } from "./cluster/clusterSessionHandle.js";
+import { SwitchableSessionHandle } from "./switchableSessionHandle.js";
 import { SessionRunner, type ProbePoint, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
 import { Slots } from "./slots.js";
 import { observeSession } from "./telemetry.js";
@@ -153,7 +153,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   /** The runners acting (or, in cluster mode, following) here. */
   const runners = new Map<string, SessionRunner>();
   /** What users hold: a handle that survives a change of runner (of owner, or a revival after a failed append). */
-  const handles = new Map<string, SessionHandle>();
+  const handles = new Map<string, SwitchableSessionHandle>();
   let closed = false;
   const onBackgroundError = options.onError ?? ((error: unknown, key: string) => console.error(`cloudsession: session ${key}:`, error));
   /** Single instance: per session, the log version at its last revival and how many came since without progress. */
@@ -226,7 +226,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
 
   function track(runner: SessionRunner): SessionHandle {
     runners.set(runner.id, runner);
-    const handle = new ClusterSessionHandle(runner);
+    const handle = new SwitchableSessionHandle(runner);
     handles.set(runner.id, handle);
     observeSession(handle); // OpenTelemetry through the public handle; a no-op unless the host set it up
     void handle.outcome.then(() => {
@@ -289,7 +289,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   function replaceRunner(runner: SessionRunner, log: readonly SessionLogEvent[]): SessionHandle {
     const handle = handles.get(runner.id);
     const previous = runners.get(runner.id);
-    if (!(handle instanceof ClusterSessionHandle) || previous === undefined) return track(runner);
+    if (handle === undefined || previous === undefined) return track(runner);
     runners.set(runner.id, runner);
     // An owner's runner was detached before this; a follower only stops forwarding (the handle
     // passes its unconfirmed prompts and a close on to the new runner).
@@ -452,7 +452,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (member !== undefined) {
         // Cluster mode picks sessions up by itself; this runs one round now.
         const leases = await member.pickUp();
-        return leases.map((lease) => handles.get(lease.streamId)).filter((handle): handle is SessionHandle => handle !== undefined);
+        return leases.map((lease) => handles.get(lease.streamId)).filter((handle): handle is SwitchableSessionHandle => handle !== undefined);
       }
       const open = await store.listStreams({ status: "open" });
       const candidates = open.filter((summary) => summary.firstEventType === "session.requested" && !runners.has(summary.streamId));

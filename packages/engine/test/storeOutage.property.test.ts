@@ -3,9 +3,7 @@ import { createInMemoryStore, type EventStore } from "@cloudsession/store";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createEngine } from "../src/index.js";
-import { completed, received, waitFor } from "./support/harness.js";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { completed, received, sleep, waitFor } from "./support/harness.js";
 
 describe("store outages", () => {
   // The database goes away and comes back at random moments of a real session (real JSON-RPC to

@@ -2,9 +2,7 @@ import { startSimulator } from "@cloudsession/simulator";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createEngine } from "../src/index.js";
-import { completed, received, waitFor } from "./support/harness.js";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { completed, received, sleep, waitFor } from "./support/harness.js";
 
 describe("over the real wire", () => {
   // Each case starts a simulator and drives real JSON-RPC, so cases are few but each is a whole

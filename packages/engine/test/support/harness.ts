@@ -43,6 +43,10 @@ export function useHarness(): typeof harness {
   };
 }
 
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** Polls a condition on real time (the simulator runs on scaled real time). */
 export async function waitFor(condition: () => boolean, what = "condition", timeoutMs = 10_000): Promise<void> {
   const started = Date.now();

@@ -1,7 +1,7 @@
 import type { LifecycleState, SessionLogEvent, SessionOutcome, SessionSnapshot } from "@cloudsession/machine";
 import type { TurnText } from "@cloudsession/rx";
 import { BehaviorSubject, Subject, distinctUntilChanged, merge, switchMap, type Observable } from "rxjs";
-import type { SessionHandle, SessionRunner } from "../sessionRunner.js";
+import type { SessionHandle, SessionRunner } from "./sessionRunner.js";
 
 /**
  * The handle a user keeps. In cluster mode the session may move between instances (this one takes
@@ -10,7 +10,7 @@ import type { SessionHandle, SessionRunner } from "../sessionRunner.js";
  * whichever runner currently stands for the session here: the owner, or a follower that mirrors
  * the log and forwards commands. Observables and `outcome` continue across those switches.
  */
-export class ClusterSessionHandle implements SessionHandle {
+export class SwitchableSessionHandle implements SessionHandle {
   readonly id: string;
   readonly outcome: Promise<SessionOutcome>;
   private current: SessionRunner;
