@@ -6,6 +6,7 @@ import { startSimulatorProcess, type SimulatorProcess } from "./simulatorProcess
 import { gcPausesOn, type GcPause } from "./gcPauses.js";
 import { monotonicMs, sessionIdOf, tapWire, tapWireReads } from "./wireTap.js";
 import { tapSdkSessions } from "./sdkTap.js";
+import { describeHostCpu, hostCpuBetween, sampleHostCpu, type HostCpuShare } from "./hostCpu.js";
 
 /**
  * Benchmark 5: from the agent's `session.start` leaving the simulator's socket to the queued
@@ -77,6 +78,8 @@ interface PhaseResult {
   readonly pauses: readonly GcPause[];
   /** Prompts the simulator received before their session's agent started (and dropped). */
   readonly promptsDropped: number;
+  /** The host's CPU time during the phase: stolen time shows up in both sides' tails. */
+  readonly hostCpu: HostCpuShare | undefined;
 }
 
 async function measurePhase(phase: Phase, sizes: Sizes, log: (message: string) => void): Promise<PhaseResult> {
@@ -96,6 +99,7 @@ async function measurePhase(phase: Phase, sizes: Sizes, log: (message: string) =
     sendCalled: (sessionId, at) => first(moments.called, sessionId, at),
   }, monotonicMs);
   const gc = gcPausesOn(monotonicMs);
+  const cpuBefore = sampleHostCpu();
   const engine = createEngine({ runtimeUrl: sim.url, maxConcurrent: 10_000, heartbeatMs: 0 });
   const client = new CopilotClient({ connection: RuntimeConnection.forUri(sim.url) });
   const subject: Sample[] = [];
@@ -135,10 +139,10 @@ async function measurePhase(phase: Phase, sizes: Sizes, log: (message: string) =
     await client.forceStop().catch(() => undefined);
     await sim.close();
   }
-  const result: PhaseResult = { phase, subject, bare, pauses, promptsDropped };
+  const result: PhaseResult = { phase, subject, bare, pauses, promptsDropped, hostCpu: hostCpuBetween(cpuBefore, sampleHostCpu()) };
   const p = (samples: readonly Sample[], q: number) => percentile(samples.map(totalMs), q).toFixed(3);
   const own = (samples: readonly Sample[], q: number) => percentile(ownWorkMs(samples), q).toFixed(3);
-  log(`${phase.name}: subject p50 ${p(subject, 50)} ms p99 ${p(subject, 99)} ms; bare p50 ${p(bare, 50)} ms p99 ${p(bare, 99)} ms; own work (hand-over -> send call) p50/p99 subject ${own(subject, 50)}/${own(subject, 99)} ms, bare ${own(bare, 50)}/${own(bare, 99)} ms; GC pauses ${pauses.length}; prompts dropped by the runtime ${promptsDropped}`);
+  log(`${phase.name}: subject p50 ${p(subject, 50)} ms p99 ${p(subject, 99)} ms; bare p50 ${p(bare, 50)} ms p99 ${p(bare, 99)} ms; own work (hand-over -> send call) p50/p99 subject ${own(subject, 50)}/${own(subject, 99)} ms, bare ${own(bare, 50)}/${own(bare, 99)} ms; GC pauses ${pauses.length}; prompts dropped by the runtime ${promptsDropped}; ${describeHostCpu(result.hostCpu)}`);
   return result;
 }
 
@@ -164,6 +168,7 @@ function phaseDetails(result: PhaseResult): Record<string, unknown> {
     timeScale: result.phase.timeScale,
     samples: { subject: result.subject.length, bare: result.bare.length },
     promptsDroppedByRuntime: result.promptsDropped,
+    hostCpu: result.hostCpu ?? null,
     subject: segments(result.subject),
     bare: segments(result.bare),
     gcPauses: { count: result.pauses.length, totalMs: result.pauses.reduce((sum, pause) => sum + pause.ms, 0), longestMs: Math.max(0, ...result.pauses.map((pause) => pause.ms)) },

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { HostCpuShare } from "./hostCpu.js";
 
 /**
  * One figure of a benchmark: the subject measured next to its baseline in the same run. `ratio` is
@@ -25,6 +26,8 @@ export interface BenchmarkResult {
   readonly figures: readonly Figure[];
   /** Raw samples, sizes and settings, written to the JSON file. */
   readonly details: Readonly<Record<string, unknown>>;
+  /** How the host's CPU time went while the benchmark ran (set by the runner; Linux only). */
+  readonly hostCpu?: HostCpuShare;
 }
 
 export interface BenchmarkContext {

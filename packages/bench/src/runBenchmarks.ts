@@ -6,6 +6,7 @@ import { endToEnd } from "./endToEnd.js";
 import { manySessions } from "./manySessions.js";
 import { recovery } from "./recovery.js";
 import { replayThroughput } from "./replayThroughput.js";
+import { describeHostCpu, hostCpuBetween, sampleHostCpu } from "./hostCpu.js";
 import { formatTable, writeResult, type Benchmark, type BenchmarkResult } from "./report.js";
 
 /** Every benchmark, in the order they run. */
@@ -32,7 +33,10 @@ export async function runBenchmarks(options: RunOptions): Promise<{ results: Ben
     options.log(`> ${benchmark.title}${options.quick ? " (quick)" : ""}`);
     let result: BenchmarkResult;
     try {
-      result = await benchmark.run({ quick: options.quick, log: (message) => options.log(`  ${benchmark.name}: ${message}`) });
+      const cpuBefore = sampleHostCpu();
+      const ran = await benchmark.run({ quick: options.quick, log: (message) => options.log(`  ${benchmark.name}: ${message}`) });
+      const hostCpu = hostCpuBetween(cpuBefore, sampleHostCpu());
+      result = hostCpu === undefined ? ran : { ...ran, hostCpu };
     } catch (error) {
       // One broken benchmark must not hide the others' figures; the caller sees it in `failed`.
       options.log(`  ${benchmark.name}: FAILED ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -40,7 +44,7 @@ export async function runBenchmarks(options: RunOptions): Promise<{ results: Ben
       continue;
     }
     const file = writeResult(options.resultsDir, result);
-    options.log(`  ${benchmark.name}: ${((performance.now() - started) / 1000).toFixed(1)} s, wrote ${file}`);
+    options.log(`  ${benchmark.name}: ${((performance.now() - started) / 1000).toFixed(1)} s, ${describeHostCpu(result.hostCpu)}; wrote ${file}`);
     options.log(formatTable([result]));
     results.push(result);
   }

@@ -569,13 +569,15 @@ export class SessionRunner implements SessionHandle {
       this.appending = false;
       this.version = result.nextExpectedVersion;
       if (this.env.probe) for (const event of all) this.env.probe(`recorded:${event.type}`, this.id);
+      // The prompt goes out before anyone hears of its intent: a slow subscriber to the session's
+      // events must not hold up the send (the agent's start -> prompt latency is a target).
+      if (due !== undefined) void this.sendDispatched(due.id, due.text);
       for (const event of all) {
         this.noteRecorded(event);
         this.recorded.next(event);
         if (event.type === "assistant.message" || event.type === "assistant.delta" || event.type === "turn.idle") this.textFeed.next(event);
       }
       this.reconcile();
-      if (due !== undefined) void this.sendDispatched(due.id, due.text);
     };
     const next = this.chain.then(run).catch((error: unknown) => {
       // The machine is ahead of the log now: stop acting; the log is the truth for a recovery.

@@ -62,6 +62,23 @@ describe("engine against the simulator, through the real SDK client", () => {
     expect(sim.stats.sessions.get(session.sessionId ?? "")?.promptsReceived).toEqual(["queued", "while ready"]);
   });
 
+  test("the prompt is sent before subscribers hear of its dispatch intent: a slow subscriber cannot hold it up", async () => {
+    sim = await startSimulator({ seed: 3, timeScale, defaults: { noise: false } });
+    const sends: string[] = [];
+    engine = createEngine({ runtimeUrl: sim.url, probe: (point, key) => point === "before:send" && sends.push(key) });
+    const session = engine.start({ repository: { owner: "octo", name: "slow-subscriber" }, prompts: ["queued"] });
+    const sentWhenHeard: number[] = [];
+    session.events$.subscribe((event) => {
+      if (event.type === "prompt.dispatching") sentWhenHeard.push(sends.filter((key) => key === session.id).length);
+    });
+    await waitFor(() => session.snapshot().context.prompts.some((prompt) => prompt.status === "completed"));
+    session.send("while ready");
+    await waitFor(() => session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length === 2);
+    await session.close();
+    // Both intents (queued before the agent came, and sent while ready) were heard with their send already made.
+    expect(sentWhenHeard).toEqual([1, 2]);
+  });
+
   test("policy_blocked: blocked, never retried, prompts undelivered", async () => {
     sim = await startSimulator({ seed: 2, timeScale, defaults: { createFault: { kind: "policy_blocked" } } });
     engine = createEngine({ runtimeUrl: sim.url });
