@@ -33,8 +33,9 @@ export function sampleHostCpu(read: () => string = () => readFileSync("/proc/sta
   const line = text.split("\n", 1)[0] ?? "";
   const fields = line.trim().split(/\s+/);
   if (fields[0] !== "cpu" || fields.length < 9) return undefined;
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
-  if ([user, nice, system, idle, iowait, irq, softirq, steal].some((value) => !Number.isFinite(value))) return undefined;
+  const counters = fields.slice(1, 9).map(Number);
+  if (counters.some((value) => !Number.isFinite(value))) return undefined;
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = counters;
   return { busy: user + nice + system + irq + softirq, idle, iowait, steal };
 }
 
