@@ -95,6 +95,13 @@ function classify(error: FastifyError | HttpError | Error): [number, string] {
         return [503, error.code];
       case "CORRUPTED_LOG":
         return [500, error.code];
+      case "QUEUE_FULL":
+      case "ENGINE_BUSY":
+        return [429, error.code];
+      case "PROMPT_TOO_LARGE":
+        return [413, error.code];
+      case "STORE_UNAVAILABLE":
+        return [503, error.code];
     }
   }
   if ("validation" in error && error.validation !== undefined) return [400, "INVALID_REQUEST"];
