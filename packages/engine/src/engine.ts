@@ -10,7 +10,10 @@ import { mapInOrder } from "./mapInOrder.js";
 import { RuntimeConnectionManager, type RuntimeTarget } from "./runtimeConnection.js";
 import { ClusterMember, type ClusterSettings } from "./cluster/clusterMember.js";
 import { SwitchableSessionHandle } from "./switchableSessionHandle.js";
-import { SessionRunner, type ProbePoint, type RunnerEnvironment, type SessionHandle } from "./sessionRunner.js";
+import type { ProbePoint, RunnerEnvironment } from "./runnerEnvironment.js";
+import type { SessionHandle } from "./sessionHandle.js";
+import { SessionFollower } from "./sessionFollower.js";
+import { SessionRunner } from "./sessionRunner.js";
 import { Slots } from "./slots.js";
 import { observeSession } from "./telemetry.js";
 import { installPartialMessageTimerGuard } from "./partialMessageTimerGuard.js";
@@ -151,7 +154,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   // The engine-wide defaults are checked here, so a bad one fails at construction, not at the first start().
   settingsOrThrow({ ...options.timeouts, retry: { ...options.retry } }, "timeouts and retry");
   /** The runners acting (or, in cluster mode, following) here. */
-  const runners = new Map<string, SessionRunner>();
+  const runners = new Map<string, SessionRunner | SessionFollower>();
   /** What users hold: a handle that survives a change of runner (of owner, or a revival after a failed append). */
   const handles = new Map<string, SwitchableSessionHandle>();
   let closed = false;
@@ -194,7 +197,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
       if (closed || beating) return;
       beating = true;
       try {
-        const live = [...runners.values()].filter((runner) => runner.sessionId !== null && runner.snapshot().status === "active");
+        const live = [...runners.values()].filter((runner): runner is SessionRunner => !runner.isFollower && runner.sessionId !== null && runner.snapshot().status === "active");
         // Events flowing prove the connection alive; a ping queued behind thousands of requests
         // would only measure the load, so ping a quiet connection only.
         const quiet = clock.now() - runtime.lastActivity >= periodMs;
@@ -224,7 +227,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     if (closed) throw new EngineError("ENGINE_CLOSED", "the engine is closed");
   }
 
-  function track(runner: SessionRunner): SessionHandle {
+  function track(runner: SessionRunner | SessionFollower): SessionHandle {
     runners.set(runner.id, runner);
     const handle = new SwitchableSessionHandle(runner);
     handles.set(runner.id, handle);
@@ -239,7 +242,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   /** Cluster mode: an owner that finishes gives its lease back. */
-  function whenDone(runner: SessionRunner): void {
+  function whenDone(runner: SessionRunner | SessionFollower): void {
     if (member === undefined) return;
     void runner.outcome.then(() => {
       if (!runner.isFollower) void member.release([runner.id]).catch((error: unknown) => onBackgroundError(error, runner.id));
@@ -255,7 +258,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
    */
   function reviveFromLog(id: string): void {
     const failed = runners.get(id);
-    if (failed === undefined || closed) return;
+    if (failed === undefined || failed.isFollower || closed) return;
     const previous = revivals.get(id);
     const progressed = previous === undefined || failed.appliedVersion > previous.version;
     const round = progressed ? 0 : previous.round + 1;
@@ -286,7 +289,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
   }
 
   /** `runner` now stands for its session here, after `previous` (if any): a change of owner, or a revival. */
-  function replaceRunner(runner: SessionRunner, log: readonly SessionLogEvent[]): SessionHandle {
+  function replaceRunner(runner: SessionRunner | SessionFollower, log: readonly SessionLogEvent[]): SessionHandle {
     const handle = handles.get(runner.id);
     const previous = runners.get(runner.id);
     if (handle === undefined || previous === undefined) return track(runner);
@@ -329,7 +332,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         void (async () => {
           await runner.detach();
           const { log, version } = await readLog(sessionId);
-          if (runners.get(sessionId) === runner) replaceRunner(SessionRunner.follower(env, sessionId, log, version), log);
+          if (runners.get(sessionId) === runner) replaceRunner(SessionFollower.fromLog(env, sessionId, log, version), log);
         })().catch((error: unknown) => onBackgroundError(error, sessionId));
       },
       async apply(sessionId, command) {
@@ -337,7 +340,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
         return runner !== undefined && !runner.isFollower && (await runner.applyCommand(command));
       },
       async refreshFollowers() {
-        const followers = [...runners.values()].filter((runner) => runner.isFollower && runner.snapshot().status === "active");
+        const followers = [...runners.values()].filter((runner): runner is SessionFollower => runner.isFollower && runner.snapshot().status === "active");
         await mapWithConcurrency(followers, RECOVERY_READ_CONCURRENCY, async (runner) => {
           const stream = await store.readStream(runner.id, { fromVersion: runner.appliedVersion + 1 });
           if (stream.events.length > 0 && runners.get(runner.id) === runner) runner.applyLogged(stream.events.map((row) => decodeEvent(row, row)), stream.version);
@@ -378,7 +381,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     const lease = await cluster.acquire(id);
     if (lease === null) {
       const { log, version } = await readLog(id);
-      return track(SessionRunner.follower(env, id, log, version));
+      return track(SessionFollower.fromLog(env, id, log, version));
     }
     try {
       const { runner } = await load(id);

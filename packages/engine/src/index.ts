@@ -1,6 +1,7 @@
 export { createEngine } from "./engine.js";
 export type { CloseOptions, ClusterOptions, Engine, EngineOptions, OwnershipChange, StartOptions } from "./engine.js";
-export type { ProbePoint, SessionHandle } from "./sessionRunner.js";
+export type { ProbePoint } from "./runnerEnvironment.js";
+export type { SessionHandle } from "./sessionHandle.js";
 export { EngineError, isEngineError } from "./engineError.js";
 export type { EngineErrorCode } from "./engineError.js";
 export { classifyCreateError } from "./classifyCreateError.js";
