@@ -47,12 +47,15 @@ export function resolveTimeouts(given: Partial<ServiceTimeouts> = {}): ServiceTi
 }
 
 /**
- * The limits with defaults filled in, each a whole positive number.
+ * The limits with defaults filled in, each a whole positive number; the per-client cap on event
+ * streams no higher than their total.
  *
  * @throws ServiceError `INVALID_CONFIG`
  */
 export function resolveLimits(given: Partial<ServiceLimits> = {}): ServiceLimits {
   const limits = { ...defaultLimits, ...given };
+  // A total below the default per-client cap lowers that cap with it, unless it was given.
+  if (given.eventStreamsPerClient === undefined) limits.eventStreamsPerClient = Math.min(limits.eventStreamsPerClient, limits.eventStreams);
   for (const [name, value] of Object.entries(limits)) positiveInteger(`limits.${name}`, value);
   if (limits.eventStreamsPerClient > limits.eventStreams) throw new ServiceError("INVALID_CONFIG", `limits.eventStreamsPerClient (${limits.eventStreamsPerClient}) may not exceed limits.eventStreams (${limits.eventStreams})`);
   return limits;

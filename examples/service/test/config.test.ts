@@ -37,6 +37,7 @@ describe("timeouts and limits", () => {
   test("defaults, and partial options over them", () => {
     expect(resolveTimeouts()).toEqual(defaultTimeouts);
     expect(resolveLimits({ connections: 10 })).toEqual({ ...defaultLimits, connections: 10 });
+    expect(resolveLimits({ eventStreams: 4 })).toMatchObject({ eventStreams: 4, eventStreamsPerClient: 4 });
   });
   test("refused: not a whole positive number, headers after the request's end, heartbeats no more often than the idle cut", () => {
     expect(() => resolveTimeouts({ requestMs: 0 })).toThrow(/timeouts.requestMs/);
