@@ -270,7 +270,7 @@ export class PromptList implements Iterable<PromptRecord> {
     return start;
   }
 
-  #visit(visit: (record: PromptRecord, position: number) => boolean | void): void {
+  #visit(visit: (record: PromptRecord, position: number) => unknown): void {
     if (visitTrie(this.root, this.shift, 0, visit)) return;
     const count = this.length - this.tail.length;
     for (const [index, record] of this.tail.entries()) if (visit(record, count + index) === true) return;

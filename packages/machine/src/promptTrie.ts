@@ -76,7 +76,7 @@ export function mapTrie(node: TrieNode, level: number, change: (record: PromptRe
  * Calls `visit` with each record of the trie and its position, in order, until it returns `true`;
  * whether it did.
  */
-export function visitTrie(node: TrieNode, level: number, offset: number, visit: (record: PromptRecord, position: number) => boolean | void): boolean {
+export function visitTrie(node: TrieNode, level: number, offset: number, visit: (record: PromptRecord, position: number) => unknown): boolean {
   if (level === 0) {
     for (let index = 0; index < node.length; index++) if (visit(node[index] as PromptRecord, offset + index) === true) return true;
     return false;

@@ -53,7 +53,7 @@ describe("types", () => {
     expectTypeOf<NonNullable<ReturnType<SessionSnapshot["context"]["prompts"]["at"]>>["status"]>().toEqualTypeOf<PromptStatus>();
     expectTypeOf<SessionOutcome["prompts"]>().toEqualTypeOf<readonly PromptRecord[]>();
     // @ts-expect-error a PromptList is not indexed like an array: use at(i)
-    expectTypeOf(snapshot.context.prompts[0]).toBeUnknown();
+    expectTypeOf(snapshot.context.prompts.at(0)).toBeUnknown();
     expectTypeOf<SessionEvent>().toExtend<SessionLogEvent>();
     // @ts-expect-error replay takes log events only
     const wrong = () => replay([{ type: "not-an-event", at: 0 }]);
