@@ -44,8 +44,9 @@ export class PromptListError extends Error {
  *
  * @example
  * const prompts = PromptList.empty.append({ id: "p1", text: "Hello", status: "queued", submittedAt: 1 });
- * prompts.get("p1")?.text; // "Hello"
- * prompts.queueHead?.id; // "p1"
+ * const status = prompts.get("p1")?.status; // "queued"
+ * const head = prompts.queueHead?.id; // "p1"
+ * const json = JSON.stringify(prompts); // '[{"id":"p1","text":"Hello","status":"queued","submittedAt":1}]'
  */
 export class PromptList implements Iterable<PromptRecord> {
   /** The list without prompts; every session starts from it. */
