@@ -220,14 +220,14 @@ describe("durability", () => {
     const { engine, errors } = engineOn(refusingStore(store, () => down, { reads: true }));
     try {
       const session = await engine.start({ repository, prompts: ["long"] });
-      await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts[0]?.status === "sent", "streaming");
+      await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts.at(0)?.status === "sent", "streaming");
       down = true;
       await session.abortTurn();
       await waitFor(() => errors.length === 1, "the refused abort to be reported");
       await new Promise((resolve) => setTimeout(resolve, 300));
       down = false;
-      await waitFor(() => session.snapshot().context.prompts[0]?.status === "interrupted", "the turn to be interrupted");
-      expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
+      await waitFor(() => session.snapshot().context.prompts.at(0)?.status === "interrupted", "the turn to be interrupted");
+      expect(session.snapshot().context.prompts.at(0)?.reason).toBe("aborted");
       expect((await session.close()).state).toBe("closed");
     } finally {
       await engine.close();
@@ -338,7 +338,7 @@ describe("durability", () => {
       expect((await typesOf(b.id)).filter((type) => type === "assistant.delta").length).toBeGreaterThan(3);
       expect(texts.length).toBeGreaterThan(3); // the live view still saw the deltas
       expect(texts.at(-1)).toBe("streamed reply");
-      expect(a.snapshot().context.prompts[0]?.reply).toBe("streamed reply");
+      expect(a.snapshot().context.prompts.at(0)?.reply).toBe("streamed reply");
     } finally {
       await liveOnly.close({ sessions: "close" });
       await durable.close({ sessions: "close" });

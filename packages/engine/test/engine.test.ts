@@ -117,14 +117,14 @@ describe("sessions", () => {
     const first = await h.engine.start({ repository, prompts: ["a"] });
     const second = await h.engine.start({ repository, prompts: ["b"] });
     const third = await h.engine.start({ repository, prompts: ["c"] });
-    await waitFor(() => first.snapshot().context.prompts[0]?.status === "completed", "first turn");
+    await waitFor(() => first.snapshot().context.prompts.at(0)?.status === "completed", "first turn");
     expect(second.sessionId).toBeNull();
     expect(third.sessionId).toBeNull();
     await first.close();
-    await waitFor(() => second.snapshot().context.prompts[0]?.status === "completed", "second turn");
+    await waitFor(() => second.snapshot().context.prompts.at(0)?.status === "completed", "second turn");
     expect(third.sessionId).toBeNull();
     await second.close();
-    await waitFor(() => third.snapshot().context.prompts[0]?.status === "completed", "third turn");
+    await waitFor(() => third.snapshot().context.prompts.at(0)?.status === "completed", "third turn");
     await third.close();
     expect(h.sim.sessionIds()).toEqual([first.sessionId, second.sessionId, third.sessionId]);
   });
@@ -132,10 +132,10 @@ describe("sessions", () => {
   test("abortTurn interrupts the running turn and the queue continues", async () => {
     h = await setUp({ defaults: { chunkLatencyMs: [2_000, 2_000], chunkSizeChars: [1, 1] } });
     const session = await h.engine.start({ repository, prompts: ["long", "next"] });
-    await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts[0]?.status === "sent", "streaming");
+    await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts.at(0)?.status === "sent", "streaming");
     await session.abortTurn();
-    await waitFor(() => session.snapshot().context.prompts[0]?.status === "interrupted", "interrupted");
-    expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
+    await waitFor(() => session.snapshot().context.prompts.at(0)?.status === "interrupted", "interrupted");
+    expect(session.snapshot().context.prompts.at(0)?.reason).toBe("aborted");
     await waitFor(() => received(h.sim, session).length === 2, "next prompt delivered");
     await session.close();
   });
@@ -147,7 +147,7 @@ describe("sessions", () => {
     try {
       const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
       const session = await engine.start({ repository, prompts: ["x"] });
-      await waitFor(() => session.snapshot().context.prompts[0]?.status === "completed", "answered");
+      await waitFor(() => session.snapshot().context.prompts.at(0)?.status === "completed", "answered");
       // The engine's client socket is the one whose far end is the runtime (the simulator's own sockets have it near).
       const turnedOff = setNoDelay.mock.contexts.filter((socket, call) => setNoDelay.mock.calls[call]?.[0] !== false && (socket as Socket).remotePort === port);
       expect(turnedOff).toHaveLength(1);

@@ -115,7 +115,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
   test("connection dropped mid-turn: the engine reconnects, resumes, and delivers the rest once", async () => {
     h = await setUp({ defaults: { turnFault: { kind: "drop", afterChunks: 1, turn: 1 } } }, { timeouts: { turnStallTimeoutMs: 1_000 } });
     const session = await h.engine.start({ repository, prompts: ["first", "second"] });
-    await waitFor(() => session.snapshot().context.prompts[1]?.status === "completed", "the second turn");
+    await waitFor(() => session.snapshot().context.prompts.at(1)?.status === "completed", "the second turn");
     expect(received(h.sim, session)).toEqual(["first", "second"]);
     expect(session.snapshot().context.resumes).toBeGreaterThanOrEqual(1);
     expect(h.sim.stats.resumes).toBeGreaterThanOrEqual(1);
