@@ -8,7 +8,7 @@ export interface StreamReadFacts {
   readonly rowVersion: number | undefined;
   /** The version of the stream's last stored event, whatever range was read; undefined when it has none. */
   readonly lastVersion: number | undefined;
-  /** First version the read asked for. */
+  /** First version read (the `from` of {@link checkedRange}). */
   readonly fromVersion: number;
   /** The decoded events, in the order the adapter returned them (version order). */
   readonly events: readonly StoredEvent[];
@@ -17,12 +17,42 @@ export interface StreamReadFacts {
 /** Gaps (and out-of-order pairs) named in a message before the rest are only counted. */
 const listed = 4;
 
+/** The rows a checked read fetches for a range asked for, and how to take that range back out. */
+export interface CheckedRange {
+  /** First version to fetch: one before the range asked for (when there is one). */
+  readonly from: number;
+  /** Rows to fetch: the range plus one on each side; undefined for all. */
+  readonly count: number | undefined;
+  /** The events asked for, out of the fetched events once they passed the check. */
+  asked(events: readonly StoredEvent[]): readonly StoredEvent[];
+}
+
+/**
+ * The range a partial read fetches: the one asked for, widened by one event on each side. An event
+ * swapped into or out of the range (or repeated at its edge) then shows as a fall in positions or
+ * a repeat inside what was read; without the neighbours a read of that one event could not tell.
+ *
+ * @example
+ * ```ts
+ * checkedRange(5, 3); // { from: 4, count: 5, asked: (events) => events 5 to 7 }
+ * ```
+ */
+export function checkedRange(fromVersion: number, maxCount: number | undefined): CheckedRange {
+  const before = fromVersion > 1 ? 1 : 0;
+  return {
+    from: fromVersion - before,
+    count: maxCount === undefined ? undefined : maxCount + before + 1,
+    // A checked read starts at `from` (or is empty), so the range starts `before` events in.
+    asked: (events) => events.slice(before, maxCount === undefined ? undefined : before + maxCount),
+  };
+}
+
 /**
  * Checks that a read of one stream is a whole, untouched piece of its log, in one pass over what
  * was read: versions contiguous from `fromVersion` (no gap, no repeat), positions increasing with
  * version, the stream row's version equal to its last event's, no events without a stream row and
- * no stream row without events. A partial read sees only its own range: a gap outside it is found by
- * the read that covers it.
+ * no stream row without events. A partial read sees only what it fetched ({@link checkedRange}): a
+ * gap elsewhere is found by the read that covers it.
  *
  * This catches accidental damage (rows deleted by hand, a partial restore, a bug), not forgery: a
  * log truncated at its tail whose stream row was moved back to match looks like a shorter log.
@@ -57,7 +87,9 @@ export function streamDamage(facts: StreamReadFacts): StoreError | undefined {
 
   const missing: [number, number][] = [];
   const repeated = new Map<number, number[]>();
-  const misordered: string[] = [];
+  // Indexes (into events) of the first and last event of the stretch whose positions fall.
+  let misordered: { first: number; last: number } | undefined;
+  let previousIndex = 0;
   let backwards: string | undefined;
   let firstBad = Number.POSITIVE_INFINITY;
   let expected = fromVersion;
@@ -84,9 +116,10 @@ export function streamDamage(facts: StreamReadFacts): StoreError | undefined {
       firstBad = Math.min(firstBad, expected);
     }
     if (index > 0 && position <= previousPosition) {
-      misordered.push(`version ${version} was stored before version ${previousVersion} (position ${position} < ${previousPosition})`);
+      misordered = { first: misordered?.first ?? previousIndex, last: index };
       firstBad = Math.min(firstBad, previousVersion);
     }
+    previousIndex = index;
     previousVersion = version;
     previousPosition = position;
     expected = version + 1;
@@ -110,8 +143,8 @@ export function streamDamage(facts: StreamReadFacts): StoreError | undefined {
     problems.push(`its stream row says version ${rowVersion} but it has events up to version ${last} (the stream row is behind its events)`);
     firstBad = Math.min(firstBad, rowVersion + 1);
   }
-  for (const [version, positions] of repeated) problems.push(`version ${version} is stored ${positions.length === 2 ? "twice" : `${positions.length} times`} (positions ${positions.sort((a, b) => a - b).join(", ")})`);
-  if (misordered.length > 0) problems.push(`${misordered.slice(0, listed).join(", ")}${misordered.length > listed ? `, and ${misordered.length - listed} more out of order` : ""}`);
+  for (const [version, positions] of repeated) problems.push(`version ${version} is stored ${positions.length === 2 ? "twice" : `${positions.length} times`} (positions ${namesOf(positions.sort((a, b) => a - b).map(String))})`);
+  if (misordered !== undefined) problems.push(describeMisordered(events.slice(misordered.first, misordered.last + 1)));
   if (backwards !== undefined) problems.push(backwards);
   return problems.length === 0 ? undefined : corrupted(streamId, problems, firstBad);
 }
@@ -125,8 +158,22 @@ function describeMissing(ranges: readonly (readonly [number, number])[]): string
   const count = ranges.reduce((sum, [from, to]) => sum + to - from + 1, 0);
   // A gap of one or two versions is named version by version, a longer one as a range.
   const items = ranges.flatMap(([from, to]) => (to - from < 2 ? Array.from({ length: to - from + 1 }, (_, offset) => `${from + offset}`) : [`${from} to ${to}`]));
-  const named = items.slice(0, listed);
-  const more = items.length > listed ? ` (and ${items.length - listed} more)` : "";
-  const list = named.length === 1 ? (named[0] ?? "") : `${named.slice(0, -1).join(", ")} and ${named.at(-1) ?? ""}`;
-  return count === 1 ? `version ${list} is missing` : `versions ${list}${more} are missing`;
+  return `${count === 1 ? "version" : "versions"} ${namesOf(items)} ${count === 1 ? "is" : "are"} missing`;
+}
+
+/** "versions 3 to 5 are out of order (positions 5, 4, 3)": written in another order than their versions say. */
+function describeMisordered(stretch: readonly StoredEvent[]): string {
+  // A repeated version (reported on its own) is listed once, by its first row.
+  const rows = stretch.filter((event, index) => index === 0 || event.version !== stretch[index - 1]?.version);
+  const positions = rows.slice(0, listed * 2).map((event) => event.position);
+  const more = rows.length > positions.length ? ", …" : "";
+  const from = stretch[0]?.version ?? 0;
+  const to = stretch.at(-1)?.version ?? 0;
+  return `versions ${from} ${to === from + 1 ? "and" : "to"} ${to} are out of order (positions ${positions.join(", ")}${more})`;
+}
+
+/** "5", "5 and 7", "1, 3, 5, 7 and 2 more". */
+function namesOf(items: readonly string[]): string {
+  const named = items.length > listed ? [...items.slice(0, listed), `${items.length - listed} more`] : items;
+  return named.length === 1 ? (named[0] ?? "") : `${named.slice(0, -1).join(", ")} and ${named.at(-1) ?? ""}`;
 }

@@ -19,7 +19,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from "./eventStore.js";
-import { checkStreamRead } from "./checkStreamRead.js";
+import { checkStreamRead, checkedRange } from "./checkStreamRead.js";
 import { matchesExpectedVersion } from "./expectedVersion.js";
 import { createInMemoryCoordination } from "./inMemoryCoordination.js";
 import { startPollingSubscription } from "./pollingSubscription.js";
@@ -70,10 +70,17 @@ function lastVersionOf(state: InMemoryStream): number | undefined {
 /** Decodes a stream's rows from `fromVersion` (at most `maxCount`) and checks them as read. */
 function readChecked(streamId: string, state: InMemoryStream | undefined, fromVersion: number, maxCount: number | undefined): ReadStreamResult {
   if (state === undefined) return { streamId, exists: false, version: 0, final: false, events: [] };
-  // Rows sit at index version - 1 in a whole log; the check tells when they do not.
-  const events = state.rows.slice(fromVersion - 1, maxCount === undefined ? undefined : fromVersion - 1 + maxCount).map(decodeEventRow);
-  checkStreamRead({ streamId, rowVersion: state.version, lastVersion: lastVersionOf(state), fromVersion, events });
-  return { streamId, exists: true, version: state.version, final: state.final, events };
+  const range = checkedRange(fromVersion, maxCount);
+  // Rows sit at index version - 1 in a whole log; in a damaged one, the read starts where SQL's
+  // `version >= from` would, and the check tells what is wrong.
+  let start = range.from - 1;
+  const lastVersion = lastVersionOf(state);
+  if (state.rows[start]?.version !== range.from && lastVersion !== undefined && lastVersion >= range.from) {
+    start = state.rows.findIndex((row) => Number(row.version) >= range.from);
+  }
+  const events = state.rows.slice(start, range.count === undefined ? undefined : start + range.count).map(decodeEventRow);
+  checkStreamRead({ streamId, rowVersion: state.version, lastVersion, fromVersion: range.from, events });
+  return { streamId, exists: true, version: state.version, final: state.final, events: range.asked(events) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { streamDamage } from "../checkStreamRead.js";
+import { checkedRange, streamDamage, type CheckedRange } from "../checkStreamRead.js";
 import { decodeEventRow, toSafeInteger, type EventRow } from "../eventRow.js";
 import type { ReadStreamOptions, ReadStreamResult, ReadStreamsOptions, StoredEvent } from "../eventStore.js";
 import { readStreamRange, readStreamsArguments } from "../readOptions.js";
@@ -50,7 +50,7 @@ interface StreamRows {
 /**
  * Reads whole or partial streams in one statement each (one per 500 streams for `readStreams`):
  * the stream row, the version of the stream's last event (one index probe) and the events asked
- * for, all from one snapshot, then decodes and checks them in one pass.
+ * for with one more on each side, all from one snapshot, then decodes and checks them in one pass.
  *
  * @example
  * ```ts
@@ -62,19 +62,20 @@ export function createSqlStreamReads(options: SqlStreamReadsOptions): SqlStreamR
   const { executor, schema: s, statementPrefix, observe } = options;
 
   /** Decodes and checks one stream's rows; throws CORRUPTED_EVENT or CORRUPTED_LOG. */
-  function toResult(streamId: string, found: StreamRows, fromVersion: number): ReadStreamResult {
+  function toResult(streamId: string, found: StreamRows, range: CheckedRange): ReadStreamResult {
     const events: StoredEvent[] = [];
     for (const row of found.rows) if (row.position !== null) events.push(decodeEventRow(row as unknown as EventRow));
-    const damage = streamDamage({ streamId, rowVersion: found.rowVersion, lastVersion: found.lastVersion, fromVersion, events });
+    const damage = streamDamage({ streamId, rowVersion: found.rowVersion, lastVersion: found.lastVersion, fromVersion: range.from, events });
     if (damage !== undefined) throw damage;
     if (found.rowVersion === undefined) return { streamId, exists: false, version: 0, final: false, events: [] };
     // Writers read before they append: priming the cache lets that append take the fast path.
     observe(streamId, { version: found.rowVersion, final: found.final });
-    return { streamId, exists: true, version: found.rowVersion, final: found.final, events };
+    return { streamId, exists: true, version: found.rowVersion, final: found.final, events: range.asked(events) };
   }
 
   async function readStream(streamId: string, readOptions?: ReadStreamOptions): Promise<ReadStreamResult> {
     const { fromVersion, maxCount } = readStreamRange(readOptions);
+    const range = checkedRange(fromVersion, maxCount);
     // One statement, one snapshot: the stream row, the last event's version and the events agree.
     const rows = await executor.query(
       `SELECT st.version AS stream_version, st.final AS stream_final, l.last_version, e.*
@@ -85,14 +86,14 @@ export function createSqlStreamReads(options: SqlStreamReadsOptions): SqlStreamR
          WHERE stream_id = $1 AND version >= $2
          ORDER BY version LIMIT $3
        ) e ON true`,
-      [streamId, fromVersion, maxCount ?? null],
+      [streamId, range.from, range.count ?? null],
     );
     const head = rows[0];
-    return toResult(streamId, { rowVersion: toSafeInteger(head?.stream_version), final: head?.stream_final === true, lastVersion: toSafeInteger(head?.last_version), rows: [...rows] }, fromVersion);
+    return toResult(streamId, { rowVersion: toSafeInteger(head?.stream_version), final: head?.stream_final === true, lastVersion: toSafeInteger(head?.last_version), rows: [...rows] }, range);
   }
 
   /** One statement, one snapshot, for up to {@link readStreamsChunk} distinct ids; throws the first damage in `ids` order. */
-  async function readChunk(ids: readonly string[], maxCount: number | undefined, into: Map<string, ReadStreamResult>): Promise<void> {
+  async function readChunk(ids: readonly string[], range: CheckedRange, into: Map<string, ReadStreamResult>): Promise<void> {
     const rows = await executor.query(
       `SELECT q.stream_id AS read_stream_id, st.version AS stream_version, st.final AS stream_final, l.last_version, e.*
        FROM unnest($1::text[]) AS q(stream_id)
@@ -104,7 +105,7 @@ export function createSqlStreamReads(options: SqlStreamReadsOptions): SqlStreamR
          ORDER BY version LIMIT $2
        ) e ON true
        ORDER BY q.stream_id, e.version`,
-      [ids, maxCount ?? null],
+      [ids, range.count ?? null],
       `${statementPrefix}_read_streams_checked`,
     );
     const grouped = new Map<string, StreamRows>();
@@ -120,7 +121,7 @@ export function createSqlStreamReads(options: SqlStreamReadsOptions): SqlStreamR
     const failures = new Map<string, unknown>();
     for (const [streamId, found] of grouped) {
       try {
-        into.set(streamId, toResult(streamId, found, 1));
+        into.set(streamId, toResult(streamId, found, range));
       } catch (error) {
         failures.set(streamId, error);
       }
@@ -134,10 +135,11 @@ export function createSqlStreamReads(options: SqlStreamReadsOptions): SqlStreamR
 
     async readStreams(streamIds: readonly string[], readOptions?: ReadStreamsOptions): Promise<readonly ReadStreamResult[]> {
       const { maxCount } = readStreamsArguments(streamIds, readOptions);
+      const range = checkedRange(1, maxCount);
       const distinct = [...new Set(streamIds)];
       const found = new Map<string, ReadStreamResult>();
       for (let start = 0; start < distinct.length; start += readStreamsChunk) {
-        await readChunk(distinct.slice(start, start + readStreamsChunk), maxCount, found);
+        await readChunk(distinct.slice(start, start + readStreamsChunk), range, found);
       }
       return streamIds.map((streamId) => found.get(streamId) ?? { streamId, exists: false, version: 0, final: false, events: [] });
     },
