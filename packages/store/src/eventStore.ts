@@ -1,15 +1,10 @@
 import type { Checkpoint } from "./checkpoint.js";
 import type { Coordination, Lease } from "./coordination.js";
 import type { ExpectedVersion } from "./expectedVersion.js";
+import type { JsonObject, JsonValue } from "./json.js";
 
-/** A JSON scalar. */
-export type JsonPrimitive = string | number | boolean | null;
-/** Any value that survives `JSON.stringify` → `JSON.parse` unchanged. */
-export type JsonValue = JsonPrimitive | readonly JsonValue[] | JsonObject;
-/** A JSON object with read-only members. */
-export interface JsonObject {
-  readonly [key: string]: JsonValue;
-}
+// The JSON types live in their own module so coordination can use them without importing the contract.
+export type { JsonObject, JsonPrimitive, JsonValue } from "./json.js";
 
 /** An event to append: a past-tense fact with JSON data. */
 export interface NewEvent<Type extends string = string, Data extends JsonValue = JsonValue> {
