@@ -77,13 +77,16 @@ export function createSqlStreamReads(options: SqlStreamReadsOptions): SqlStreamR
     const { fromVersion, maxCount } = readStreamRange(readOptions);
     const range = checkedRange(fromVersion, maxCount);
     // One statement, one snapshot: the stream row, the last event's version and the events agree.
+    // The events are joined on the stream row's id, not on $1: planned with the constant's
+    // statistics, a stream that is a large share of a small table got a sequential scan and a sort
+    // (a third slower on 5,000 events). Events without a stream row show in `last_version` alone.
     const rows = await executor.query(
       `SELECT st.version AS stream_version, st.final AS stream_final, l.last_version, e.*
        FROM (SELECT max(version) AS last_version FROM ${s}.events WHERE stream_id = $1) AS l
        LEFT JOIN ${s}.streams st ON st.stream_id = $1
        LEFT JOIN LATERAL (
          SELECT ${eventColumns} FROM ${s}.events
-         WHERE stream_id = $1 AND version >= $2
+         WHERE stream_id = st.stream_id AND version >= $2
          ORDER BY version LIMIT $3
        ) e ON true`,
       [streamId, range.from, range.count ?? null],
