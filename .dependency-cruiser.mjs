@@ -20,7 +20,8 @@ export default {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    exclude: { path: ["(^|/)dist/", "(^|/)coverage/", "^packages/bench/results/"] },
+    // As in eslint.config.js and .gitignore: builds, reports, and scratch copies (`.cloudsession-*`).
+    exclude: { path: ["(^|/)dist/", "(^|/)coverage/", "^packages/bench/results/", "(^|/)\\.cloudsession-"] },
     // `import type` counts too (see above).
     tsPreCompilationDeps: true,
     // Workspace packages resolve to their TypeScript sources, as in vitest and tsx; `./x.js` in a

@@ -1,3 +1,4 @@
+import { decodeEventRow, placementOf, type EventPlacement, type EventRow } from "./eventRow.js";
 import type { StoredEvent } from "./eventStore.js";
 import { StoreError } from "./storeError.js";
 
@@ -10,8 +11,8 @@ export interface StreamReadFacts {
   readonly lastVersion: number | undefined;
   /** First version read (the `from` of {@link checkedRange}). */
   readonly fromVersion: number;
-  /** The decoded events, in the order the adapter returned them (version order). */
-  readonly events: readonly StoredEvent[];
+  /** Where the events read sit, in the order the adapter returned them (version order). */
+  readonly events: readonly EventPlacement[];
 }
 
 /** Gaps (and out-of-order pairs) named in a message before the rest are only counted. */
@@ -23,8 +24,8 @@ export interface CheckedRange {
   readonly from: number;
   /** Rows to fetch: the range plus one on each side; undefined for all. */
   readonly count: number | undefined;
-  /** The events asked for, out of the fetched events once they passed the check. */
-  asked(events: readonly StoredEvent[]): readonly StoredEvent[];
+  /** Whether the fetched row at `index` is in the range asked for (once the rows passed the check). */
+  isAsked(index: number): boolean;
 }
 
 /**
@@ -34,7 +35,7 @@ export interface CheckedRange {
  *
  * @example
  * ```ts
- * checkedRange(5, 3); // { from: 4, count: 5, asked: (events) => events 5 to 7 }
+ * checkedRange(5, 3); // { from: 4, count: 5, isAsked: (index) => index is 1, 2 or 3 }
  * ```
  */
 export function checkedRange(fromVersion: number, maxCount: number | undefined): CheckedRange {
@@ -43,8 +44,34 @@ export function checkedRange(fromVersion: number, maxCount: number | undefined):
     from: fromVersion - before,
     count: maxCount === undefined ? undefined : maxCount + before + 1,
     // A checked read starts at `from` (or is empty), so the range starts `before` events in.
-    asked: (events) => events.slice(before, maxCount === undefined ? undefined : before + maxCount),
+    isAsked: (index) => index >= before && (maxCount === undefined || index < before + maxCount),
   };
+}
+
+/**
+ * Decodes a checked read's rows: those in the range asked for in full, the neighbours only as far
+ * as the check needs (their JSON is never parsed).
+ *
+ * @throws StoreError `CORRUPTED_EVENT` for a row of the range that does not decode.
+ * @example
+ * ```ts
+ * const { placements, asked } = decodeRange(rows, checkedRange(5, 3));
+ * checkStreamRead({ streamId, rowVersion, lastVersion, fromVersion: 4, events: placements });
+ * ```
+ */
+export function decodeRange(rows: readonly EventRow[], range: CheckedRange): { placements: EventPlacement[]; asked: StoredEvent[] } {
+  const placements: EventPlacement[] = [];
+  const asked: StoredEvent[] = [];
+  for (const [index, row] of rows.entries()) {
+    if (!range.isAsked(index)) {
+      placements.push(placementOf(row));
+      continue;
+    }
+    const event = decodeEventRow(row);
+    placements.push(event);
+    asked.push(event);
+  }
+  return { placements, asked };
 }
 
 /**
@@ -162,7 +189,7 @@ function describeMissing(ranges: readonly (readonly [number, number])[]): string
 }
 
 /** "versions 3 to 5 are out of order (positions 5, 4, 3)": written in another order than their versions say. */
-function describeMisordered(stretch: readonly StoredEvent[]): string {
+function describeMisordered(stretch: readonly EventPlacement[]): string {
   // A repeated version (reported on its own) is listed once, by its first row.
   const rows = stretch.filter((event, index) => index === 0 || event.version !== stretch[index - 1]?.version);
   const positions = rows.slice(0, listed * 2).map((event) => event.position);

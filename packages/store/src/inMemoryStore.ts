@@ -19,7 +19,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from "./eventStore.js";
-import { checkStreamRead, checkedRange } from "./checkStreamRead.js";
+import { checkStreamRead, checkedRange, decodeRange } from "./checkStreamRead.js";
 import { matchesExpectedVersion } from "./expectedVersion.js";
 import { createInMemoryCoordination } from "./inMemoryCoordination.js";
 import { startPollingSubscription } from "./pollingSubscription.js";
@@ -78,9 +78,9 @@ function readChecked(streamId: string, state: InMemoryStream | undefined, fromVe
   if (state.rows[start]?.version !== range.from && lastVersion !== undefined && lastVersion >= range.from) {
     start = state.rows.findIndex((row) => Number(row.version) >= range.from);
   }
-  const events = state.rows.slice(start, range.count === undefined ? undefined : start + range.count).map(decodeEventRow);
-  checkStreamRead({ streamId, rowVersion: state.version, lastVersion, fromVersion: range.from, events });
-  return { streamId, exists: true, version: state.version, final: state.final, events: range.asked(events) };
+  const { placements, asked } = decodeRange(state.rows.slice(start, range.count === undefined ? undefined : start + range.count), range);
+  checkStreamRead({ streamId, rowVersion: state.version, lastVersion, fromVersion: range.from, events: placements });
+  return { streamId, exists: true, version: state.version, final: state.final, events: asked };
 }
 
 /**

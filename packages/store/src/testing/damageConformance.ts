@@ -88,10 +88,9 @@ export function damageConformance(factory: EventStoreFactory): void {
     const error = await expectStoreError(store.readStream("s-1"), "CORRUPTED_EVENT");
     expect(error.message).toBe("corrupted event s-1@2 (position 2): data is not valid JSON");
     expect((await expectStoreError(store.readStream("s-1", { fromVersion: 4 }), "CORRUPTED_EVENT")).message).toBe("corrupted event s-1@6 (position 6): metadata is not valid JSON");
-    // A partial read also decodes the event on each side of its range.
-    await expectStoreError(store.readStream("s-1", { fromVersion: 3, maxCount: 2 }), "CORRUPTED_EVENT");
-    await expectStoreError(store.readStream("s-1", { fromVersion: 7, maxCount: 1 }), "CORRUPTED_EVENT");
-    expect((await store.readStream("s-1", { fromVersion: 8 })).events.map((event) => event.version)).toEqual([8, 9]);
+    // Of the event on each side of a range, a read checks where it sits, never its JSON.
+    expect((await store.readStream("s-1", { fromVersion: 3, maxCount: 2 })).events.map((event) => event.version)).toEqual([3, 4]);
+    expect((await store.readStream("s-1", { fromVersion: 7, maxCount: 1 })).events.map((event) => event.version)).toEqual([7]);
     await expectStoreError(store.readStreams(["ok", "s-1"]), "CORRUPTED_EVENT");
   }));
 
