@@ -17,7 +17,8 @@ import { documentedFiles, parseDocument, type ShellBlock } from "./support/docum
  * the reason it is not run. A documented command that stops working fails this file.
  */
 type Handling =
-  | { readonly kind: "run"; readonly exitCode?: number; readonly prints?: RegExp }
+  /** `once`: shown in several places, run the first time only (it takes minutes). */
+  | { readonly kind: "run"; readonly exitCode?: number; readonly prints?: RegExp; readonly once?: boolean }
   /** Started and left running until its block ends (a server); `needsSimulator`: a `sim` on 4321 first. */
   | { readonly kind: "background"; readonly ready: RegExp; readonly needsSimulator?: boolean }
   /** Runs until its output matches, then is stopped (a stream that never ends by itself). */
@@ -32,7 +33,7 @@ const rootScript = (name: string) => () => {
 /** Commands other than `./cloudsession …` (run with exit 0 unless listed), each with how it is run or why not. */
 const handlings: Readonly<Record<string, Handling>> = {
   // The demo on the default embedded store; its closing lines must spell the CLI the way that works.
-  "npm start": { kind: "run", prints: new RegExp(`look at them again[\\s\\S]*  \\./cloudsession show [0-9a-f-]{36}\\n`) },
+  "npm start": { kind: "run", once: true, prints: new RegExp(`look at them again[\\s\\S]*  \\./cloudsession show [0-9a-f-]{36}\\n`) },
   "npm test": { kind: "not run", reason: "runs every test, this file included (it would run itself); .ci/run runs it on every change", check: rootScript("test") },
   "export CLOUDSESSION_STORE=postgres://cloudsession:…@db.internal:5432/app": {
     kind: "not run",
@@ -146,6 +147,7 @@ const uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 /** Where an output names one of our sessions (not an SDK session or a Mission Control task). */
 const sessionMentions = [new RegExp(`"(?:session|id)":"(${uuid})"`, "g"), new RegExp(`^session (${uuid}) ·`, "gm"), new RegExp(`^(${uuid})  `, "gm"), new RegExp(`(?:show|replay) (${uuid})`, "g")];
 let lastSession: string | undefined;
+const ranOnce = new Set<string>();
 
 function noteSessions(output: string): void {
   let best: { index: number; id: string } | undefined;
@@ -226,6 +228,10 @@ async function runBlock(block: ShellBlock): Promise<void> {
         background.push(server);
         await until(server, handling.ready, command);
         continue;
+      }
+      if (handling.kind === "run" && handling.once === true) {
+        if (ranOnce.has(command)) continue;
+        ranOnce.add(command);
       }
       const started = start(substitute(command));
       if (handling.kind === "stream") {
