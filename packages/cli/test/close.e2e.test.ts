@@ -52,6 +52,8 @@ describe("sessions that can never continue are not left open", () => {
     sim.child.kill("SIGINT");
     expect((await sim.exited).code).toBe(0);
     expect(await openSessions()).toEqual([expect.objectContaining({ id, state: "awaiting-agent", final: false })]);
+    const listed = await runCli(["ls", "--open", "--store", store.path]);
+    expect(listed.stdout).toContain("1 open: `./cloudsession resume <id>` continues one on the runtime it ran on; `./cloudsession close <id>` ends one nothing can continue.");
 
     const onSimulator = await runCli(["resume", id, "--store", store.path]);
     expect(onSimulator.code).toBe(2);

@@ -78,6 +78,10 @@ export async function lsCommand(flags: { readonly open?: boolean }, ctx: Command
       const prompts = entry.prompts === null ? "?" : String(entry.prompts);
       ctx.terminal.line(`${entry.id.padEnd(idWidth)}  ${colored}  ${repositoryOf(entry).padEnd(repoWidth)}  ${prompts.padStart(7)}  ${entry.createdAt}`);
     }
+    const open = listings.filter((entry) => !entry.final && entry.damage === undefined);
+    if (open.length > 0) {
+      ctx.terminal.line(c.dim(`${open.length} open: \`${ctx.command} resume <id>\` continues one on the runtime it ran on; \`${ctx.command} close <id>\` ends one nothing can continue.`));
+    }
     const damaged = listings.filter((entry) => entry.damage !== undefined);
     if (damaged.length > 0) {
       const first = damaged[0]?.id ?? "";
