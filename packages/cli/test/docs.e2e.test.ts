@@ -47,19 +47,33 @@ const handlings: Readonly<Record<string, Handling>> = {
   "npm run bench -- --quick": { kind: "not run", reason: "the benchmarks' --quick mode is run by packages/bench/test/bench.quick.test.ts (a test of its own, minutes of CPU)", check: rootScript("bench") },
   "npm run bench -- --only recovery,manySessions": { kind: "not run", reason: "benchmarks (minutes of CPU, recovery needs PostgreSQL); their --quick mode is tested in packages/bench", check: rootScript("bench") },
   "npx vitest run --project @cloudsession/fidelity": { kind: "not run", reason: "a test project of its own: npm test runs it" },
+  // Exposing the service (examples/service/README.md): a public host with TLS in front, on every interface.
+  'export CLOUDSESSION_API_TOKENS="$(openssl rand -hex 32)"': { kind: "not run", reason: "only sets the token for the two lines after it, which are not run here" },
+  "HOST=0.0.0.0 CLOUDSESSION_ALLOWED_HOSTS=api.example.com pnpm --filter @cloudsession/example-service start": {
+    kind: "not run",
+    reason: "binds every network interface (tests bind 127.0.0.1 only); the tokens, Host and Origin checks it turns on are tested over loopback in examples/service/test",
+  },
+  'curl -H "Authorization: Bearer $CLOUDSESSION_API_TOKENS" https://api.example.com/sessions/<id>': { kind: "not run", reason: "not runnable offline: a public host name with TLS in front of the service (api.example.com)" },
 };
 
 const cliCommand = /^\.\/cloudsession(\s|$)/;
 /** The CLI spelled any other way than the one that works from a clone for every user. */
 const otherSpelling = /^((pnpm|npx|pnpm exec) )?cloudsession\s+\S/;
 
-function handlingOf(command: string): Handling {
+/** How a documented command is run, or undefined when it is neither a `./cloudsession` command nor listed. */
+function handlingFor(command: string): Handling | undefined {
   const bare = command.replace(/\s*&$/, "");
   const listed = handlings[bare];
   if (listed !== undefined) return command.endsWith("&") && listed.kind === "run" ? { kind: "background", ready: /./ } : listed;
   if (cliCommand.test(bare) && /^\.\/cloudsession sim\b/.test(bare)) return { kind: "background", ready: /listening on port \d+/ };
   if (cliCommand.test(bare)) return { kind: "run" };
-  throw new Error(`no handling for the documented command: ${command}`);
+  return undefined;
+}
+
+function handlingOf(command: string): Handling {
+  const handling = handlingFor(command);
+  if (handling === undefined) throw new Error(`no handling for the documented command (run it here, or list it with the reason it is not run): ${command}`);
+  return handling;
 }
 
 // ---- static checks -------------------------------------------------------------------------------
@@ -117,14 +131,7 @@ describe("the documented commands, checked without running them", () => {
 
   test("every other command is run or listed with the reason it is not, and every listed one is still shown", () => {
     const commands = blocks.flatMap((block) => block.commands);
-    const unhandled = commands.filter((command) => {
-      try {
-        handlingOf(command);
-        return false;
-      } catch {
-        return true;
-      }
-    });
+    const unhandled = commands.filter((command) => handlingFor(command) === undefined);
     expect(unhandled).toEqual([]);
     const shown = new Set(commands.map((command) => command.replace(/\s*&$/, "")));
     expect(Object.keys(handlings).filter((command) => !shown.has(command))).toEqual([]);
@@ -260,7 +267,8 @@ async function runBlock(block: ShellBlock): Promise<void> {
 
 describe("every documented shell command, run as written", () => {
   // Blocks whose commands are all listed as not run have nothing to run (the static checks above cover them).
-  for (const block of blocks.filter((candidate) => candidate.commands.some((command) => handlingOf(command).kind !== "not run"))) {
+  // A command with no handling makes its block's test fail (and the static check above name it).
+  for (const block of blocks.filter((candidate) => candidate.commands.some((command) => handlingFor(command)?.kind !== "not run"))) {
     test(`${block.file}:${block.line}: ${block.commands.join(" ; ")}`, () => runBlock(block), 600_000);
   }
 });
