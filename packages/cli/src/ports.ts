@@ -52,3 +52,13 @@ export async function assertPortFree(port: number, option: string): Promise<void
     await new Promise<void>((resolve) => probe.close(() => resolve()));
   }
 }
+
+/** Runs `listen` (a server start on `port`), turning a taken port into `PORT_IN_USE` (a race with {@link assertPortFree}). */
+export async function listeningOn<T>(port: number, option: string, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    if (isAddressInUse(error)) throw portInUseError(port, option, error);
+    throw error;
+  }
+}

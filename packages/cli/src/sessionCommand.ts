@@ -11,7 +11,7 @@ import { LiveView } from "./output/liveView.js";
 import { NdjsonReporter } from "./output/ndjson.js";
 import type { SessionLabel, SessionReporter } from "./output/reporter.js";
 import { hintForOutcome } from "./outcomeHint.js";
-import { assertPortFree } from "./ports.js";
+import { assertPortFree, listeningOn } from "./ports.js";
 import { chooseRuntime, hasGitHubCredentials, simulatorFallbackNotice, type RuntimeChoice, type RuntimeFlags } from "./runtimeChoice.js";
 import { assertRuntimeReachable } from "./runtimeProbe.js";
 import { openSessionEngine, type SessionEngine } from "./sessionEngine.js";
@@ -86,7 +86,8 @@ export async function withSessionEngine(
   const interrupt = onInterrupt({ ctx, reporter, runtime, current: () => [...current.values()], engine: () => sessions });
   try {
     if (flags.inspect !== undefined) {
-      relay = await startInspectorRelay({ port: flags.inspect });
+      const port = flags.inspect;
+      relay = await listeningOn(port, "--inspect", () => startInspectorRelay({ port }));
       inspector = createSessionInspector(relay.wsUrl);
       reporter.inspector(relay.url);
       if (!ctx.json && canOpenBrowser(ctx.env, ctx.terminal.interactive)) openBrowser(relay.url);

@@ -6,7 +6,7 @@ import { startInspectorRelay } from "../inspector/relay.js";
 import { createSessionInspector } from "../inspector/sessionInspector.js";
 import { formatDuration } from "../output/duration.js";
 import { writeRecord } from "../output/ndjson.js";
-import { assertPortFree } from "../ports.js";
+import { assertPortFree, listeningOn } from "../ports.js";
 import { readSessionLog } from "../sessionLog.js";
 import { replayTransitions } from "../transitions.js";
 import { withStore } from "../withStore.js";
@@ -18,7 +18,8 @@ import { withStore } from "../withStore.js";
  */
 export async function replayCommand(id: string, flags: { readonly inspect?: number }, ctx: CommandContext): Promise<ExitCode> {
   if (flags.inspect !== undefined) await assertPortFree(flags.inspect, "--inspect");
-  const relay = flags.inspect === undefined ? undefined : await startInspectorRelay({ port: flags.inspect });
+  const port = flags.inspect;
+  const relay = port === undefined ? undefined : await listeningOn(port, "--inspect", () => startInspectorRelay({ port }));
   const inspector = relay === undefined ? undefined : createSessionInspector(relay.wsUrl);
   try {
     if (relay) {

@@ -3,7 +3,7 @@ import { randomInt } from "node:crypto";
 import { CliError } from "../cliError.js";
 import type { CommandContext } from "../commandContext.js";
 import { ExitCode } from "../exitCodes.js";
-import { isAddressInUse, portInUseError } from "../ports.js";
+import { listeningOn } from "../ports.js";
 import { demoRepositories } from "../simulation.js";
 
 export interface SimFlags {
@@ -32,13 +32,7 @@ export async function simCommand(flags: SimFlags, ctx: CommandContext): Promise<
   });
   const token = flags.token ?? ctx.env["COPILOT_CONNECTION_TOKEN"];
   const port = flags.port ?? 0;
-  let sim: Awaited<ReturnType<typeof startSimulator>>;
-  try {
-    sim = await startSimulator(scenario, { port, ...(token === undefined ? {} : { connectionToken: token }) });
-  } catch (error) {
-    if (isAddressInUse(error)) throw portInUseError(port, "--port", error);
-    throw error;
-  }
+  const sim = await listeningOn(port, "--port", () => startSimulator(scenario, { port, ...(token === undefined ? {} : { connectionToken: token }) }));
   ctx.terminal.line(`listening on port ${sim.port}`);
   ctx.terminal.note(`simulator at ${sim.url} (scenario ${scenario.name}, time scale ${scenario.timeScale}); Ctrl-C stops it`);
   ctx.terminal.note(`run sessions on it with: ${ctx.command} run --runtime ${sim.url} --repo octo/demo "…" (resume and close take the same --runtime)`);
