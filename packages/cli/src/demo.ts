@@ -57,7 +57,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions = {}): P
     await whenState(slow, (state) => state !== "reserving");
     for (const text of typed) {
       if (slow.snapshot().status !== "active") break;
-      slow.send(text);
+      await slow.send(text);
       await sleep(1000 * timeScale);
     }
     const slowOutcome = await driveSession(slow, typed.length);

@@ -32,7 +32,7 @@ export interface SessionScope {
   readonly sessions: SessionEngine;
   readonly reporter: SessionReporter;
   readonly runtime: RuntimeChoice;
-  /** Starts a session and shows it. Refused (`INTERRUPTED`) after Ctrl-C. */
+  /** Starts a session (once it is in the log) and shows it. Refused (`INTERRUPTED`) after Ctrl-C. */
   start(request: StartOptions, label: SessionLabel): Promise<SessionHandle>;
   /** Continues a stored session and shows it. */
   resume(id: string, label: SessionLabel): Promise<SessionHandle>;
@@ -116,9 +116,9 @@ export async function withSessionEngine(
       sessions: opened,
       reporter,
       runtime,
-      start(request, label) {
-        if (interrupt.happened) return Promise.reject(new CliError("INTERRUPTED", "interrupted", { exitCode: ExitCode.interrupted }));
-        return Promise.resolve(show(opened.engine.start(request), label));
+      async start(request, label) {
+        if (interrupt.happened) throw new CliError("INTERRUPTED", "interrupted", { exitCode: ExitCode.interrupted });
+        return show(await opened.engine.start(request), label);
       },
       async resume(id, label) {
         return show(await opened.engine.resume(id), label);
