@@ -16,6 +16,8 @@ const MARGIN = 16;
 
 interface Port {
   readonly edge: string;
+  /** Where the edge leaves (`out`) or enters (`in`): a transition to its own state has one of each. */
+  readonly role: "out" | "in";
   /** Label lines above the port's line (a source port carries its edge's labels). */
   readonly lines: number;
   /** The other end's state, to order the ports of a side. */
@@ -62,9 +64,9 @@ export function layoutDiagram(graph: MachineGraph): DiagramModel {
     return found;
   };
   for (const edge of edges) {
-    box(edge.from).ports[edge.side].push({ edge: edge.id, lines: edge.labels.length, other: edge.to, y: 0 });
+    box(edge.from).ports[edge.side].push({ edge: edge.id, role: "out", lines: edge.labels.length, other: edge.to, y: 0 });
     // A final state is entered from its left, where the lanes are.
-    box(edge.to).ports[kindOf.get(edge.to) === "final" ? "left" : edge.side].push({ edge: edge.id, lines: 0, other: edge.from, y: 0 });
+    box(edge.to).ports[kindOf.get(edge.to) === "final" ? "left" : edge.side].push({ edge: edge.id, role: "in", lines: 0, other: edge.from, y: 0 });
   }
   const children = (id: string | null): Box[] => ordered.filter((state) => state.parent === id).map((state) => box(state.id));
   const labelWidth = (state: MachineState): number => state.label.length * NODE_CHAR + 28;
@@ -97,7 +99,7 @@ export function layoutDiagram(graph: MachineGraph): DiagramModel {
   }
   const liveBottom = y - NODE_GAP;
   // The final states spread over the live column's height.
-  const finalsWidth = Math.max(...finals.map((final) => labelWidth(final.state)));
+  const finalsWidth = Math.max(0, ...finals.map((final) => labelWidth(final.state)));
   for (const final of finals) {
     final.width = finalsWidth;
     final.height = Math.max(34, portsHeight(final) + 8);
@@ -129,8 +131,8 @@ export function layoutDiagram(graph: MachineGraph): DiagramModel {
   const route = (edge: MergedEdge): DiagramEdge => {
     const from = box(edge.from);
     const to = box(edge.to);
-    const out = portY(from, edge.side, edge.id);
-    const into = portY(to, to.state.kind === "final" ? "left" : edge.side, edge.id);
+    const out = portY(from, edge.side, edge.id, "out");
+    const into = portY(to, to.state.kind === "final" ? "left" : edge.side, edge.id, "in");
     const lane = edge.side === "left" ? leftLaneX + (leftLanes.count - 1 - (leftLanes.of.get(edge.id) ?? 0)) * LANE_GAP : rightLaneX + (rightLanes.of.get(edge.id) ?? 0) * LANE_GAP;
     const outX = edge.side === "left" ? from.x : from.x + from.width;
     const inX = edge.side === "left" || to.state.kind === "final" ? to.x : to.x + to.width;
@@ -141,8 +143,10 @@ export function layoutDiagram(graph: MachineGraph): DiagramModel {
     const { x, y: top, width, height } = box(state.id);
     return { id: state.id, label: state.label, parent: state.parent, kind: state.kind, initial: state.initial, x, y: top, width, height };
   });
+  const drawn = edges.map(route);
+  const right = Math.max(columnX + columnWidth, ...nodes.map((node) => node.x + node.width), ...drawn.flatMap((edge) => edge.points.map(([x]) => x)));
   const bottom = Math.max(liveBottom, ...finals.map((final) => final.y + final.height));
-  return { width: Math.ceil(finalsX + finalsWidth + MARGIN), height: Math.ceil(bottom + MARGIN), nodes, edges: edges.map(route) };
+  return { width: Math.ceil(right + MARGIN), height: Math.ceil(bottom + MARGIN), nodes, edges: drawn };
 }
 
 /** One edge per (from, to): its labels are the transitions' `event [guard]`. */
@@ -228,15 +232,15 @@ function reorderPorts(box: Box, side: "left" | "right", centre: (id: string) => 
   const first = ports[0];
   if (first === undefined || ports.length < 2) return;
   let cursor = first.y + 4 - portHeight(first);
-  ports.sort((a, b) => centre(a.other) - centre(b.other) || a.edge.localeCompare(b.edge));
+  ports.sort((a, b) => centre(a.other) - centre(b.other) || a.edge.localeCompare(b.edge) || a.role.localeCompare(b.role));
   for (const port of ports) {
     cursor += portHeight(port);
     port.y = cursor - 4;
   }
 }
 
-function portY(box: Box, side: "left" | "right", edge: string): number {
-  const port = box.ports[side].find((each) => each.edge === edge);
+function portY(box: Box, side: "left" | "right", edge: string, role: Port["role"]): number {
+  const port = box.ports[side].find((each) => each.edge === edge && each.role === role);
   if (port === undefined) throw new Error(`no port for ${edge} on ${box.state.id}`);
   return port.y;
 }
@@ -251,9 +255,9 @@ function labelZone(edges: readonly MergedEdge[], side: "left" | "right"): number
  */
 function assignLanes(edges: readonly MergedEdge[], boxes: ReadonlyMap<string, Box>): { count: number; of: Map<string, number> } {
   const spanOf = (edge: MergedEdge): { low: number; high: number } => {
-    const ends = [edge.from, edge.to].map((id) => {
+    const ends = ([[edge.from, "out"], [edge.to, "in"]] as const).map(([id, role]) => {
       const found = boxes.get(id);
-      const port = found === undefined ? undefined : [...found.ports.left, ...found.ports.right].find((each) => each.edge === edge.id);
+      const port = found === undefined ? undefined : [...found.ports.left, ...found.ports.right].find((each) => each.edge === edge.id && each.role === role);
       return port?.y ?? 0;
     });
     return { low: Math.min(...ends) - 4, high: Math.max(...ends) + 4 };
