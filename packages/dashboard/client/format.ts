@@ -59,10 +59,17 @@ export function matchesFilter(session: Pick<SessionSummary, "final" | "state">, 
   }
 }
 
-/** Case-insensitive match of the search text against a session's id and repository. */
-export function matchesSearch(session: Pick<SessionSummary, "id" | "repository">, search: string): boolean {
+/**
+ * A case-insensitive matcher of the search text against a session's id and repository; undefined
+ * when there is nothing to search for (every session matches).
+ *
+ * @example
+ * searchMatcher("Octo/")?.({ id: "s-1", repository: "octo/demo" }) // true
+ */
+export function searchMatcher(search: string): ((session: Pick<SessionSummary, "id" | "repository">) => boolean) | undefined {
   const wanted = search.trim().toLowerCase();
-  return wanted === "" || session.id.toLowerCase().includes(wanted) || session.repository.toLowerCase().includes(wanted);
+  if (wanted === "") return undefined;
+  return (session) => session.id.toLowerCase().includes(wanted) || session.repository.toLowerCase().includes(wanted);
 }
 
 /** Why a session ended, in one line: "blocked while reserving (policy_blocked): …", "closed: …". */

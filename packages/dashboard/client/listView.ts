@@ -1,6 +1,6 @@
 import type { SessionSummary } from "../src/protocol.js";
 import { h, replaceChildren } from "./dom.js";
-import { FILTERS, STATE_LABELS, age, matchesFilter, matchesSearch, outcomeLine, promptCounts, visibleRange, type Filter } from "./format.js";
+import { FILTERS, STATE_LABELS, age, matchesFilter, outcomeLine, promptCounts, searchMatcher, visibleRange, type Filter } from "./format.js";
 import { missionControlLink, sessionHref, stateBadge } from "./parts.js";
 import type { SessionList } from "./sessionList.js";
 
@@ -85,20 +85,24 @@ export function listView(list: SessionList, state: ListState): { element: HTMLEl
   }
 
   function draw(): void {
+    const started = performance.now();
     frame = 0;
     if (refilter) {
       refilter = false;
       const all = list.all();
-      const tally = new Map<Filter, number>(FILTERS.map((filter) => [filter, 0]));
+      const tally: Record<Filter, number> = { all: 0, open: 0, failed: 0, blocked: 0, closed: 0 };
       const matching: SessionSummary[] = [];
+      const search = searchMatcher(state.search);
       for (const session of all) {
-        if (!matchesSearch(session, state.search)) continue;
-        for (const filter of FILTERS) if (matchesFilter(session, filter)) tally.set(filter, (tally.get(filter) ?? 0) + 1);
+        if (search !== undefined && !search(session)) continue;
+        tally.all += 1;
+        if (!session.final) tally.open += 1;
+        else if (session.state === "failed" || session.state === "blocked" || session.state === "closed") tally[session.state] += 1;
         if (matchesFilter(session, state.filter)) matching.push(session);
       }
       shown = matching;
-      for (const [filter, count] of tally) counts.get(filter)?.replaceChildren(String(count));
-      summary.textContent = list.loaded ? `${all.length.toLocaleString("en")} sessions in the store; ${shown.length.toLocaleString("en")} shown` : "loading…";
+      for (const filter of FILTERS) counts.get(filter)?.replaceChildren(String(tally[filter]));
+      summary.textContent = list.loaded ? `${all.length.toLocaleString("en")} sessions in the store; ${shown.length.toLocaleString("en")} shown` : list.started ? "loading the older sessions…" : "loading…";
       spacer.style.height = `${shown.length * ROW_HEIGHT}px`;
       table.setAttribute("aria-rowcount", String(shown.length + 1));
       empty.hidden = !list.loaded || shown.length > 0;
@@ -106,15 +110,18 @@ export function listView(list: SessionList, state: ListState): { element: HTMLEl
       stalled.textContent = list.stalled === null ? "" : `Live updates stopped: ${list.stalled}`;
     }
     drawRows();
-    if (!firstDrawn && list.loaded) {
+    if (!firstDrawn && list.started) {
       firstDrawn = true;
       performance.mark("cloudsession:list-drawn");
+      performance.measure("cloudsession:list-draw", { start: started });
     }
   }
 
   function drawRows(): void {
     const focusedId = (document.activeElement?.closest("[data-session]") as HTMLElement | null)?.dataset["session"];
-    const { start, end } = visibleRange({ scrollTop: viewport.scrollTop, viewport: viewport.clientHeight || 600, rowHeight: ROW_HEIGHT, count: shown.length, overscan: OVERSCAN });
+    // Never more than two screens of rows, even if a style sheet let the viewport grow with its content.
+    const height = Math.min(viewport.clientHeight || 600, 2 * window.innerHeight);
+    const { start, end } = visibleRange({ scrollTop: viewport.scrollTop, viewport: height, rowHeight: ROW_HEIGHT, count: shown.length, overscan: OVERSCAN });
     const now = Date.now();
     const rows: HTMLElement[] = [];
     for (let index = start; index < end; index += 1) {

@@ -11,10 +11,21 @@ export type FeedStatus = "connecting" | "live" | "reconnecting";
 export function followFeed(list: SessionList, onStatus: (status: FeedStatus) => void): () => void {
   const source = new EventSource(api.feedUrl());
   onStatus("connecting");
-  source.onopen = () => onStatus("live");
+  source.onopen = () => {
+    performance.mark("cloudsession:feed-open");
+    onStatus("live");
+  };
   source.onerror = () => onStatus("reconnecting");
+  let first = true;
+  let complete = false;
   source.onmessage = (event: MessageEvent<string>) => {
+    // Marks for the load check: the first part of the list received and taken in, then all of it.
+    if (first) performance.mark("cloudsession:list-received");
     list.apply(JSON.parse(event.data) as FeedMessage);
+    if (first) performance.mark("cloudsession:list-applied");
+    if (!complete && list.loaded) performance.mark("cloudsession:list-complete");
+    first = false;
+    complete ||= list.loaded;
   };
   return () => source.close();
 }

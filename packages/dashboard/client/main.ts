@@ -8,6 +8,7 @@ import { sessionView } from "./sessionView.js";
 
 // The page: one live feed for the whole visit, two views chosen by the URL's hash (`#/`,
 // `#/sessions/<id>`), so every view is a link and Back works, wherever the dashboard is mounted.
+performance.mark("cloudsession:page-start");
 const list = new SessionList();
 const listState: ListState = { filter: "all", search: "", scrollTop: 0 };
 let machine: Promise<DiagramModel> | undefined;
@@ -34,12 +35,15 @@ function route(): void {
   current?.dispose();
   const match = /^#\/sessions\/(.+)$/.exec(location.hash);
   if (match?.[1] !== undefined) {
+    app.dataset["view"] = "session";
     const view = sessionView(decodeURIComponent(match[1]), list, (machine ??= api.machine()));
     current = view;
     replaceChildren(main, view.element);
     main.focus({ preventScroll: true });
   } else {
     document.title = "Sessions · cloudsession";
+    // The list fills the window and scrolls inside; a session's page scrolls as a whole.
+    app.dataset["view"] = "list";
     const view = listView(list, listState);
     current = view;
     replaceChildren(main, view.element);

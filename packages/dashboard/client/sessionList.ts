@@ -10,8 +10,13 @@ export class SessionList {
   private orderStale = false;
   private readonly listeners = new Set<(changed: readonly SessionSummary[], all: boolean) => void>();
   stalled: string | null = null;
-  /** True once the first snapshot arrived. */
+  /** True once the whole list arrived (a big one comes in two parts). */
   loaded = false;
+
+  /** True once some of the list arrived: enough to draw a first screen. */
+  get started(): boolean {
+    return this.ordered.length > 0 || this.loaded;
+  }
 
   apply(message: FeedMessage): void {
     if (message.kind === "stalled") {
@@ -19,12 +24,15 @@ export class SessionList {
       this.notify([], true);
       return;
     }
-    if (message.kind === "snapshot") {
-      this.byId.clear();
+    if (message.kind === "snapshot" || message.kind === "more") {
+      if (message.kind === "snapshot") {
+        this.byId.clear();
+        this.ordered = [];
+        this.stalled = null;
+      }
       for (const session of message.sessions) this.byId.set(session.id, session);
-      this.ordered = [...message.sessions];
-      this.loaded = true;
-      this.stalled = null;
+      this.ordered = this.ordered.concat(message.sessions);
+      this.loaded = message.complete;
       this.notify(message.sessions, true);
       return;
     }

@@ -37,7 +37,7 @@ export interface Dashboard {
    * without its slash, answered with a redirect to it.
    */
   handle(request: IncomingMessage, response: ServerResponse, path?: string): void;
-  /** Resolves once the sessions list is loaded from the store (it loads on the first request otherwise). */
+  /** Resolves once the sessions list is loaded from the store and the page's bundle is ready (both happen on the first request otherwise). */
   ready(): Promise<void>;
   /** Ends the live feeds and the store subscription; the store stays open (it is the caller's). */
   close(): Promise<void>;
@@ -65,6 +65,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const catalogOf = (): SessionCatalog => (catalog ??= openSessionCatalog(store));
   const isRunning = (id: string): boolean => engine?.get(id) !== undefined;
   const serve = (summary: StoredSummary): SessionSummary => ({ ...summary, running: !summary.final && summary.damaged === null && isRunning(summary.id) });
+  // Rows are immutable (a change makes a new one): each is encoded once for every page that connects.
+  const encoded = new WeakMap<StoredSummary, string>();
+  const encode = (summary: StoredSummary): string => {
+    const row = serve(summary);
+    if (row.running) return JSON.stringify(row);
+    let json = encoded.get(summary);
+    if (json === undefined) encoded.set(summary, (json = JSON.stringify(row)));
+    return json;
+  };
 
   async function route(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     const method = request.method ?? "GET";
@@ -99,7 +108,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       const sessions = catalogOf();
       await sessions.ready;
       if (closed) throw new DashboardError("DASHBOARD_CLOSED", 503, "the dashboard is closing");
-      const feed = openLiveFeed(request, response, { catalog: sessions, serve, ...(options.feedIntervalMs === undefined ? {} : { intervalMs: options.feedIntervalMs }) });
+      const feed = openLiveFeed(request, response, { catalog: sessions, encode, ...(options.feedIntervalMs === undefined ? {} : { intervalMs: options.feedIntervalMs }) });
       feeds.add(feed);
       void feed.done.then(() => feeds.delete(feed));
       return;
@@ -149,7 +158,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         sendError(response, status, body);
       });
     },
-    ready: () => catalogOf().ready,
+    async ready() {
+      await Promise.all([catalogOf().ready, (assets ??= loadAssets())]);
+    },
     async close() {
       closed = true;
       for (const feed of feeds) feed.close();

@@ -131,8 +131,14 @@ export interface DiagramModel {
 
 /** What the live feed (`GET api/feed`, Server-Sent Events) sends. */
 export type FeedMessage =
-  /** First message of every connection: the whole list, newest first. */
-  | { readonly kind: "snapshot"; readonly sessions: readonly SessionSummary[] }
+  /**
+   * First message of every connection: the newest sessions, enough for a first screen; `complete`
+   * is false when `more` messages follow with the older ones (a big store's list comes in two parts,
+   * so the first screen does not wait for all of it).
+   */
+  | { readonly kind: "snapshot"; readonly sessions: readonly SessionSummary[]; readonly complete: boolean }
+  /** The rest of the list after a snapshot, older sessions, newest first. */
+  | { readonly kind: "more"; readonly sessions: readonly SessionSummary[]; readonly complete: true }
   /** Sessions that changed since the last message (coalesced). */
   | { readonly kind: "changes"; readonly sessions: readonly SessionSummary[] }
   /** The store's subscription ended: the list no longer updates. */

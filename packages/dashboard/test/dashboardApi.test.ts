@@ -60,7 +60,7 @@ describe("the dashboard's HTTP surface (no engine: it shows, it does not act)", 
     await appendLog(store, "s-new", [{ type: "session.requested", repository: { owner: "octo", name: "new" }, settings: resolveSettings(), at: 2_000 }]);
     const changes = await feed.next();
     feed.close();
-    expect(snapshot.kind).toBe("snapshot");
+    expect(snapshot).toMatchObject({ kind: "snapshot", complete: true });
     expect(snapshot.sessions.map((session) => session.id)).toEqual(["s-blocked"]);
     expect(changes).toMatchObject({ kind: "changes", sessions: [{ id: "s-new", state: "reserving" }] });
   });
