@@ -6,6 +6,7 @@ import { resumeCommand } from "./commands/resume.js";
 import { runCommand, type RunFlags } from "./commands/run.js";
 import { showCommand } from "./commands/show.js";
 import { simCommand, type SimFlags } from "./commands/sim.js";
+import { addUiCommand } from "./commands/ui.js";
 import type { CommandContext } from "./commandContext.js";
 import { runDemo } from "./demo.js";
 import { ExitCode, exitCodeHelp } from "./exitCodes.js";
@@ -140,6 +141,7 @@ export function createProgram(io: CliIo, terminal: Terminal, result: { code: num
   ).action(async (flags: SessionCommandFlags & { commandPrefix?: string }, command: Command) => {
     result.code = (await runDemo(context(command), flags)).exitCode;
   });
+  addUiCommand(program, context, result);
   return program;
 }
 
