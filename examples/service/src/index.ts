@@ -2,6 +2,8 @@ export { startService } from "./startService.js";
 export type { RunningService, StartServiceOptions } from "./startService.js";
 export { sessionRoutes, HttpError } from "./sessionRoutes.js";
 export type { SessionRoutesOptions } from "./sessionRoutes.js";
+export { dashboardRoutes } from "./dashboardRoutes.js";
+export type { DashboardRoutesOptions } from "./dashboardRoutes.js";
 export { streamSessionEvents } from "./eventStream.js";
 export type { EventStream, EventStreamOptions } from "./eventStream.js";
 export { sessionView } from "./sessionView.js";

@@ -1,6 +1,7 @@
 import { createEngine, isEngineError, type Engine, type EngineOptions } from "@cloudsession/engine";
 import { openStore, type EventStore } from "@cloudsession/store";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { dashboardRoutes } from "./dashboardRoutes.js";
 import type { EventStream } from "./eventStream.js";
 import { HttpError, sessionRoutes } from "./sessionRoutes.js";
 
@@ -48,6 +49,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   });
   app.setErrorHandler(errorHandler);
   await app.register(sessionRoutes, { engine, store, streams });
+  await app.register(dashboardRoutes, { prefix: "/dashboard", engine, store }); // the sessions dashboard at /dashboard/
   await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 3000 });
   // #endregion start-service
 
