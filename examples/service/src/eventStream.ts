@@ -1,6 +1,7 @@
 import { decodeEvent, type Engine } from "@cloudsession/engine";
 import type { EventStore } from "@cloudsession/store";
 import type { ServerResponse } from "node:http";
+import { errorAnswer } from "./errorAnswers.js";
 
 export interface EventStreamOptions {
   readonly engine: Engine;
@@ -12,8 +13,10 @@ export interface EventStreamOptions {
   readonly response: ServerResponse;
   /** How often to look at the log when no live handle in this process announces new events. */
   readonly pollMs?: number;
-  /** Comment lines that keep idle proxies from closing the connection. */
-  readonly keepAliveMs?: number;
+  /** How often a comment line is written, so idle proxies don't close the connection. Default 15,000. */
+  readonly heartbeatMs?: number;
+  /** Told when the log cannot be read (the client gets an `error` event); for the service's log. */
+  readonly onError?: (error: unknown) => void;
 }
 
 /** An open event stream; the service ends them all before it shuts down. */
@@ -31,6 +34,9 @@ export interface EventStream {
  * The store is the only source of what is written: the live handle's `events$` is used as a
  * doorbell (an event was recorded), never as data. Each ring reads the log after the last version
  * written, so replay and live cannot leave a gap or repeat an event, whatever the interleaving.
+ *
+ * A log that cannot be read (damaged, or the store unavailable) ends the stream with an `error`
+ * event, `data: { code, message }` and no `id:`, never silently.
  */
 export function streamSessionEvents(options: EventStreamOptions): EventStream {
   const { engine, store, id, response } = options;
@@ -61,9 +67,17 @@ export function streamSessionEvents(options: EventStreamOptions): EventStream {
     }
     reading = true;
     void readNew()
-      .catch(end) // the store closed under us (shutdown): the client reconnects elsewhere
+      .catch(fail)
       .finally(() => (reading = false));
   };
+
+  function fail(error: unknown): void {
+    if (ended) return; // closed meanwhile (shutdown): the client reconnects elsewhere
+    options.onError?.(error);
+    const { code, message } = errorAnswer(error);
+    response.write(`event: error\ndata: ${JSON.stringify({ code, message })}\n\n`);
+    end();
+  }
 
   async function readNew(): Promise<void> {
     do {
@@ -96,7 +110,8 @@ export function streamSessionEvents(options: EventStreamOptions): EventStream {
     connection: "keep-alive",
     "x-accel-buffering": "no",
   });
-  const keepAlive = setInterval(() => response.write(": keep-alive\n\n"), options.keepAliveMs ?? 15_000);
+  response.flushHeaders(); // at once, even when nothing is there to send yet (a resume point at the end)
+  const keepAlive = setInterval(() => response.write(": keep-alive\n\n"), options.heartbeatMs ?? 15_000);
   response.on("close", end);
   ring();
   return { done, close: end };

@@ -1,22 +1,36 @@
 // The service's entry point: `COPILOT_RUNTIME_URL=127.0.0.1:4321 pnpm start`.
+import { maskConnectionString } from "@cloudsession/store";
 import { ConsoleSpanExporter } from "@opentelemetry/sdk-trace-base";
 import { readConfig } from "./config.js";
-import { startService } from "./startService.js";
+import { startService, type RunningService } from "./startService.js";
 import { startTelemetry } from "./telemetry.js";
 
 // #region main
-const config = readConfig(process.env);
 // Plug your exporter in here (OTLP, …); `OTEL_TRACES_EXPORTER=console` prints spans.
 const telemetry = startTelemetry(process.env.OTEL_TRACES_EXPORTER === "console" ? { spanExporter: new ConsoleSpanExporter() } : {});
-const service = await startService({
-  host: config.host,
-  port: config.port,
-  store: config.store,
-  engine: {
-    ...(config.runtimeUrl === undefined ? { clientOptions: {} } : { runtimeUrl: config.runtimeUrl, ...(config.connectionToken === undefined ? {} : { connectionToken: config.connectionToken }) }),
-    ...(config.instanceId === undefined ? {} : { cluster: { instanceId: config.instanceId } }),
-  },
-});
+let service: RunningService;
+try {
+  const config = readConfig(process.env);
+  service = await startService({
+    host: config.host,
+    port: config.port,
+    store: config.store,
+    tokens: config.tokens,
+    allowedHosts: config.allowedHosts,
+    allowedOrigins: config.allowedOrigins,
+    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
+    logger: { level: config.logLevel },
+    engine: {
+      ...(config.runtimeUrl === undefined ? { clientOptions: {} } : { runtimeUrl: config.runtimeUrl, ...(config.connectionToken === undefined ? {} : { connectionToken: config.connectionToken }) }),
+      ...(config.instanceId === undefined ? {} : { cluster: { instanceId: config.instanceId } }),
+    },
+  });
+} catch (error) {
+  // One line, secrets masked: no stack trace for a configuration mistake.
+  process.stderr.write(`cannot start: ${maskConnectionString(error instanceof Error ? error.message : String(error))}\n`);
+  await telemetry.shutdown();
+  process.exit(1);
+}
 process.stdout.write(`listening on ${service.url}\n`);
 
 const stop = (signal: NodeJS.Signals) => {

@@ -1,10 +1,11 @@
 import { Type, type Static } from "typebox";
 
 // The engine checks GitHub's naming rules again; the schema gives a client the first, clear 400.
-const text = (maxLength: number) => Type.String({ minLength: 1, maxLength, pattern: "\\S" });
+// A prompt's size is checked in bytes by the route (413 PROMPT_TOO_LARGE), not here in characters.
+const text = () => Type.String({ minLength: 1, pattern: "\\S" });
 
 // #region schemas
-/** `POST /sessions`. */
+/** `POST /sessions`. Types are never coerced: `"prompts": [1]` is a 400, not the prompt "1". */
 export const StartSessionBody = Type.Object(
   {
     repository: Type.Object(
@@ -15,16 +16,17 @@ export const StartSessionBody = Type.Object(
       },
       { additionalProperties: false },
     ),
-    prompts: Type.Array(text(100_000), { minItems: 1, maxItems: 100 }),
+    prompts: Type.Array(text(), { minItems: 1, maxItems: 100 }),
   },
   { additionalProperties: false },
 );
 export type StartSessionBody = Static<typeof StartSessionBody>;
 
 /** `POST /sessions/:id/prompts`. */
-export const SendPromptBody = Type.Object({ prompt: text(100_000) }, { additionalProperties: false });
+export const SendPromptBody = Type.Object({ prompt: text() }, { additionalProperties: false });
 export type SendPromptBody = Static<typeof SendPromptBody>;
-// #endregion schemas
 
-export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+/** `:id` in every session route: no control characters (NUL included), at most 200 characters. */
+export const SessionParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f]+$" }) });
 export type SessionParams = Static<typeof SessionParams>;
+// #endregion schemas

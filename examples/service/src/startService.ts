@@ -1,12 +1,21 @@
-import { createEngine, isEngineError, type Engine, type EngineOptions } from "@cloudsession/engine";
-import { openStore, type EventStore } from "@cloudsession/store";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { createEngine, type Engine, type EngineOptions } from "@cloudsession/engine";
+import { maskConnectionString, openStore, type EventStore } from "@cloudsession/store";
+import Fastify, { type FastifyInstance } from "fastify";
+import { accessControl } from "./accessControl.js";
+import { tokenCheckFor } from "./apiTokens.js";
 import { dashboardRoutes } from "./dashboardRoutes.js";
+import { errorHandler, notFoundHandler, sendError } from "./errorAnswers.js";
 import type { EventStream } from "./eventStream.js";
-import { HttpError, sessionRoutes } from "./sessionRoutes.js";
+import { createEventStreamSlots } from "./eventStreamSlots.js";
+import { healthRoutePaths, healthRoutes } from "./healthRoutes.js";
+import { httpServerOptions } from "./httpServerOptions.js";
+import { ServiceError } from "./serviceError.js";
+import type { ServiceLoggerOptions } from "./serviceLogger.js";
+import { resolveLimits, resolveTimeouts, type ServiceLimits, type ServiceTimeouts } from "./serviceSettings.js";
+import { sessionRoutes } from "./sessionRoutes.js";
 
 export interface StartServiceOptions {
-  /** Default `127.0.0.1`: the API has no authentication of its own. */
+  /** Default `127.0.0.1`. Any other address needs `tokens`: the service refuses to start without. */
   readonly host?: string;
   /** Default 3000; `0` picks a free port. */
   readonly port?: number;
@@ -14,8 +23,18 @@ export interface StartServiceOptions {
   readonly store: string | EventStore;
   /** Where the engine finds the runtime, and anything else it takes (timeouts, `maxConcurrent`, …). */
   readonly engine?: Omit<EngineOptions, "store">;
-  /** Fastify's logger (pino) options; off by default. */
-  readonly logger?: boolean;
+  /** API tokens (at least 16 characters); every request but health and readiness must bear one. */
+  readonly tokens?: readonly string[];
+  /** The service's public host names (`api.example.com`); `localhost` and IP literals are always allowed. */
+  readonly allowedHosts?: readonly string[];
+  /** Origins whose pages may call the API from a browser (CORS, and state-changing requests). None by default. */
+  readonly allowedOrigins?: readonly string[];
+  /** Behind a proxy: whose `X-Forwarded-For` to believe (Fastify's `trustProxy`). */
+  readonly trustProxy?: boolean | string | readonly string[];
+  readonly timeouts?: Partial<ServiceTimeouts>;
+  readonly limits?: Partial<ServiceLimits>;
+  /** The structured log: `warn` level on stdout by default, `true` for `info`, `false` for none. */
+  readonly logger?: boolean | ServiceLoggerOptions;
 }
 
 export interface RunningService {
@@ -28,29 +47,42 @@ export interface RunningService {
 }
 
 /**
- * Opens the store, starts the engine, continues every open session, and serves the session API.
+ * Checks its options, opens the store, starts the engine, continues every open session, and serves
+ * the session API.
  *
  * @example
  * const service = await startService({ store: "./.cloudsession-service", engine: { runtimeUrl: "127.0.0.1:4321" } });
  * process.once("SIGTERM", () => void service.close());
+ * @throws ServiceError `AUTH_REQUIRED` (a non-loopback `host` without `tokens`), `INVALID_CONFIG`, `STORE_UNAVAILABLE`.
  */
 export async function startService(options: StartServiceOptions): Promise<RunningService> {
   // #region start-service
+  const host = options.host ?? "127.0.0.1";
+  const tokens = tokenCheckFor(host, options.tokens); // refuses to start beyond loopback without one
+  const guard = accessControl({ tokens, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [], publicRoutes: healthRoutePaths });
+  const timeouts = resolveTimeouts(options.timeouts);
+  const limits = resolveLimits(options.limits);
   const ownsStore = typeof options.store === "string";
-  const store = typeof options.store === "string" ? await openStore(options.store) : options.store;
+  const store = typeof options.store === "string" ? await openServiceStore(options.store) : options.store;
   const engine = createEngine({ ...options.engine, store });
   await engine.recover(); // sessions a previous process left open continue here
 
   const streams = new Set<EventStream>();
   let closing = false;
-  const app = Fastify({ logger: options.logger ?? false, ajv: { customOptions: { removeAdditional: false } } });
-  app.addHook("onRequest", async (_request, reply) => {
-    if (closing) await reply.code(503).header("connection", "close").send({ statusCode: 503, code: "SHUTTING_DOWN", error: "Service Unavailable", message: "the service is shutting down" });
+  const app = Fastify(httpServerOptions({ timeouts, limits, logger: options.logger, trustProxy: options.trustProxy }));
+  app.server.maxConnections = limits.connections; // more are dropped at once
+  app.addHook("onRequest", async (request, reply) => {
+    reply.raw.setHeader("x-request-id", request.id);
+    if (closing) return sendError(request, reply.header("connection", "close"), { statusCode: 503, code: "SHUTTING_DOWN", message: "the service is shutting down", internal: false });
   });
+  app.addHook("onRequest", guard); // Host, Origin, CORS, API token
   app.setErrorHandler(errorHandler);
-  await app.register(sessionRoutes, { engine, store, streams });
+  app.setNotFoundHandler(notFoundHandler);
+  await app.register(healthRoutes, { store });
+  const streamSlots = createEventStreamSlots(limits.eventStreams, limits.eventStreamsPerClient);
+  await app.register(sessionRoutes, { engine, store, streams, streamSlots, heartbeatMs: timeouts.heartbeatMs, maxPromptBytes: limits.promptBytes });
   await app.register(dashboardRoutes, { prefix: "/dashboard", engine, store }); // the sessions dashboard at /dashboard/
-  await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 3000 });
+  await app.listen({ host, port: options.port ?? 3000 });
   // #endregion start-service
 
   const address = app.server.address();
@@ -68,50 +100,19 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   // #endregion shutdown
 
   return {
-    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     engine,
     app,
     close: () => (closed ??= shutdown()),
   };
 }
 
-function errorHandler(error: FastifyError | HttpError | Error, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const [statusCode, code] = classify(error);
-  if (statusCode >= 500) reply.log.error(error);
-  return reply.code(statusCode).send({ statusCode, code, error: statusText(statusCode), message: error.message });
-}
-
-function classify(error: FastifyError | HttpError | Error): [number, string] {
-  if (error instanceof HttpError) return [error.statusCode, error.code];
-  if (isEngineError(error)) {
-    switch (error.code) {
-      case "INVALID_REPOSITORY":
-      case "INVALID_ARGUMENT":
-        return [400, error.code];
-      case "SESSION_NOT_FOUND":
-        return [404, error.code];
-      case "SESSION_ENDED":
-      case "SESSION_OWNED_ELSEWHERE":
-        return [409, error.code];
-      case "ENGINE_CLOSED":
-        return [503, error.code];
-      case "CORRUPTED_LOG":
-        return [500, error.code];
-      case "QUEUE_FULL":
-      case "ENGINE_BUSY":
-        return [429, error.code];
-      case "PROMPT_TOO_LARGE":
-        return [413, error.code];
-      case "STORE_UNAVAILABLE":
-        return [503, error.code];
-    }
+/** Opens the store from its spec; a failure names it with its secrets masked. */
+async function openServiceStore(spec: string): Promise<EventStore> {
+  try {
+    return await openStore(spec);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ServiceError("STORE_UNAVAILABLE", `cannot open the store at ${maskConnectionString(spec)}: ${maskConnectionString(reason)}`, { cause: error });
   }
-  if ("validation" in error && error.validation !== undefined) return [400, "INVALID_REQUEST"];
-  if ("statusCode" in error && typeof error.statusCode === "number" && error.statusCode < 500) return [error.statusCode, error.code];
-  return [500, "INTERNAL"];
-}
-
-function statusText(statusCode: number): string {
-  const texts: Record<number, string> = { 400: "Bad Request", 404: "Not Found", 409: "Conflict", 415: "Unsupported Media Type", 503: "Service Unavailable" };
-  return texts[statusCode] ?? (statusCode >= 500 ? "Internal Server Error" : "Error");
 }

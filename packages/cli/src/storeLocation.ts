@@ -1,4 +1,4 @@
-import { openStore, type EventStore } from "@cloudsession/store";
+import { maskConnectionString, openStore, type EventStore } from "@cloudsession/store";
 import envPaths from "env-paths";
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -8,7 +8,7 @@ import { CliError } from "./cliError.js";
 export interface StoreLocation {
   /** What `openStore` receives: a directory, `postgres://…`, or `memory:`. */
   readonly spec: string;
-  /** For people: the directory, or the connection string without its password. */
+  /** For people: the directory, or the connection string with its secrets masked (password, `?password=`). */
   readonly label: string;
   readonly kind: "pglite" | "postgres" | "memory";
   readonly isDefault: boolean;
@@ -35,20 +35,10 @@ export function resolveStoreLocation(flag: string | undefined, env: NodeJS.Proce
     const dir = defaultStoreDirectory();
     return { spec: dir, label: dir, kind: "pglite", isDefault: true };
   }
-  if (/^postgres(ql)?:\/\//i.test(given)) return { spec: given, label: withoutPassword(given), kind: "postgres", isDefault: false };
+  if (/^postgres(ql)?:\/\//i.test(given)) return { spec: given, label: maskConnectionString(given), kind: "postgres", isDefault: false };
   if (given.startsWith("memory:") && !given.startsWith("memory://")) return { spec: given, label: "memory (gone at exit)", kind: "memory", isDefault: false };
   const dir = resolve(given);
   return { spec: dir, label: dir, kind: "pglite", isDefault: false };
-}
-
-function withoutPassword(connection: string): string {
-  try {
-    const url = new URL(connection);
-    if (url.password !== "") url.password = "***";
-    return url.toString();
-  } catch {
-    return "postgres://…";
-  }
 }
 
 /** Opens the store, creating the embedded store's directory when needed; failures become one-line errors. */
@@ -57,7 +47,8 @@ export async function openStoreAt(location: StoreLocation): Promise<EventStore> 
     if (location.kind === "pglite") mkdirSync(location.spec, { recursive: true });
     return await openStore(location.spec);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // A driver's message may quote the connection string back.
+    const reason = maskConnectionString(error instanceof Error ? error.message : String(error));
     throw new CliError("STORE_UNAVAILABLE", `cannot open the store at ${location.label}: ${reason}`, {
       hint:
         location.kind === "postgres"

@@ -39,7 +39,7 @@ describe("the inspector relay", () => {
     relay = await startInspectorRelay();
     expect(relay.url).toBe(`http://127.0.0.1:${relay.port}/`);
     const page = await fetch(relay.url).then((response) => response.text());
-    expect(page).toContain(`ws://127.0.0.1:${relay.port}`);
+    expect(page).toContain('new WebSocket("ws://" + location.host)'); // back to the relay that served it
     expect(page).toContain("https://stately.ai/inspect");
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { resolveStoreLocation } from "../src/storeLocation.js";
+import { openStoreAt, resolveStoreLocation } from "../src/storeLocation.js";
 
 describe("resolveStoreLocation", () => {
   test("the default is the embedded store in the XDG data directory", () => {
@@ -18,5 +18,15 @@ describe("resolveStoreLocation", () => {
     const pg = resolveStoreLocation("postgres://me:secret@db:5432/app", {});
     expect(pg).toMatchObject({ kind: "postgres", spec: "postgres://me:secret@db:5432/app" });
     expect(pg.label).not.toContain("secret");
+  });
+  test("a secret in the query is masked too, in the label and in the error that cannot open it", async () => {
+    const location = resolveStoreLocation("postgres://u@127.0.0.1:1/x?sslmode=disable&password=SECRET", {});
+    expect(location.label).toBe("postgres://u@127.0.0.1:1/x?sslmode=disable&password=***");
+    const error = await openStoreAt(location).then(
+      () => undefined,
+      (reason: unknown) => reason as Error,
+    );
+    expect(error?.message).toMatch(/^cannot open the store at postgres:\/\/u@127\.0\.0\.1:1\/x\?sslmode=disable&password=\*\*\*: /);
+    expect(error?.message).not.toContain("SECRET");
   });
 });

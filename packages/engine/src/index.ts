@@ -1,6 +1,8 @@
 export { createEngine } from "./engine.js";
-export type { CloseOptions, ClusterOptions, Engine, EngineOptions, OwnershipChange, StartOptions } from "./engine.js";
-export type { ProbePoint, SessionHandle } from "./sessionRunner.js";
+export type { Engine } from "./engine.js";
+export type { CloseOptions, ClusterOptions, EngineOptions, OwnershipChange, StartOptions } from "./engineOptions.js";
+export type { ProbePoint } from "./runnerEnvironment.js";
+export type { SessionHandle } from "./sessionHandle.js";
 export { EngineError, isEngineError } from "./engineError.js";
 export type { EngineErrorCode } from "./engineError.js";
 export { classifyCreateError } from "./classifyCreateError.js";

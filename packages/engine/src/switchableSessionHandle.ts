@@ -1,7 +1,8 @@
 import type { LifecycleState, SessionLogEvent, SessionOutcome, SessionSnapshot } from "@cloudsession/machine";
 import type { TurnText } from "@cloudsession/rx";
 import { BehaviorSubject, Subject, distinctUntilChanged, merge, switchMap, type Observable } from "rxjs";
-import type { SessionHandle, SessionRunner } from "./sessionRunner.js";
+import type { SessionHandle } from "./sessionHandle.js";
+import type { LoggedSession } from "./loggedSession.js";
 
 /**
  * The handle a user keeps. In cluster mode the session may move between instances (this one takes
@@ -13,12 +14,12 @@ import type { SessionHandle, SessionRunner } from "./sessionRunner.js";
 export class SwitchableSessionHandle implements SessionHandle {
   readonly id: string;
   readonly outcome: Promise<SessionOutcome>;
-  private current: SessionRunner;
+  private current: LoggedSession;
   private ended = false;
   private resolveOutcome!: (outcome: SessionOutcome) => void;
   // The observables' plumbing is made on first use: most handles never have a subscriber, and an
   // engine holds tens of thousands of them.
-  private bodies: BehaviorSubject<SessionRunner> | undefined;
+  private bodies: BehaviorSubject<LoggedSession> | undefined;
   private missed: Subject<SessionLogEvent> | undefined;
   private stateView: Observable<LifecycleState> | undefined;
   private remoteUrlView: Observable<string> | undefined;
@@ -30,7 +31,7 @@ export class SwitchableSessionHandle implements SessionHandle {
   /** The prompt whose turn an `abortTurn()` through this handle was for: carried to the next runner. */
   private abortFor: string | undefined;
 
-  constructor(body: SessionRunner) {
+  constructor(body: LoggedSession) {
     this.id = body.id;
     this.current = body;
     this.outcome = new Promise((resolve) => (this.resolveOutcome = resolve));
@@ -38,7 +39,7 @@ export class SwitchableSessionHandle implements SessionHandle {
   }
 
   /** The runner standing for the session here now. */
-  get body(): SessionRunner {
+  get body(): LoggedSession {
     return this.current;
   }
 
@@ -74,7 +75,7 @@ export class SwitchableSessionHandle implements SessionHandle {
    * Puts another runner in place (restored from the log at a later version). `missed` are the log
    * events between the two runners' versions, passed on so `events$` has no gap.
    */
-  switchTo(next: SessionRunner, missed: readonly SessionLogEvent[]): void {
+  switchTo(next: LoggedSession, missed: readonly SessionLogEvent[]): void {
     if (this.missed !== undefined) for (const event of missed) this.missed.next(event);
     this.current = next;
     this.bodies?.next(next);
@@ -135,11 +136,11 @@ export class SwitchableSessionHandle implements SessionHandle {
   }
 
   /** The runner standing for the session, as it changes. */
-  private followed(): BehaviorSubject<SessionRunner> {
+  private followed(): BehaviorSubject<LoggedSession> {
     return (this.bodies ??= new BehaviorSubject(this.current));
   }
 
-  private watch(runner: SessionRunner): void {
+  private watch(runner: LoggedSession): void {
     void runner.outcome.then((outcome) => {
       if (this.current !== runner) return;
       this.ended = true;

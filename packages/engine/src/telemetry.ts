@@ -1,6 +1,6 @@
 import { queuedPrompts, type SessionLogEvent } from "@cloudsession/machine";
 import { SpanStatusCode, context, createNoopMeter, isSpanContextValid, metrics, trace, type Attributes, type Counter, type Histogram, type Meter, type Span } from "@opentelemetry/api";
-import type { SessionHandle } from "./sessionRunner.js";
+import type { SessionHandle } from "./sessionHandle.js";
 
 /** The instrumentation scope of every span and metric the engine makes. */
 export const TELEMETRY_SCOPE = "@cloudsession/engine";

@@ -27,6 +27,7 @@ export { createInMemoryStore, type InMemoryStoreOptions } from "./inMemoryStore.
 export { openPgliteStore, type PgliteStoreOptions } from "./pgliteStore.js";
 export { openPostgresStore, type PostgresStoreOptions } from "./postgresStore.js";
 export { openStore, type OpenStoreOptions } from "./openStore.js";
+export { maskConnectionString } from "./maskConnectionString.js";
 export { createSqlEventStore, DEFAULT_SCHEMA, type SqlEventStoreOptions } from "./sql/sqlEventStore.js";
 export { migrate, migrations, type Migration } from "./sql/migrations.js";
 export type { SqlExecutor, SqlQueryable, SqlRow, SqlTransactionOptions } from "./sql/sqlExecutor.js";

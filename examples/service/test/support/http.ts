@@ -5,10 +5,11 @@ export interface JsonResponse {
 }
 
 /** A JSON request to the service; the body is parsed whatever the status. */
-export async function request(method: string, url: string, body?: unknown): Promise<JsonResponse> {
+export async function request(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
   const response = await fetch(url, {
     method,
-    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };

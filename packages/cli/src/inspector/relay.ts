@@ -1,5 +1,5 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 
 /** A running inspector relay. */
@@ -21,8 +21,9 @@ export interface InspectorRelayOptions {
   readonly bufferSize?: number;
 }
 
-function bridgePage(wsUrl: string, inspectorUrl: string): string {
-  // Same bridge as @statelyai/inspect/server's page, pointed at our loopback relay.
+function bridgePage(inspectorUrl: string): string {
+  // Same bridge as @statelyai/inspect/server's page, pointed at the relay that served it (through an
+  // SSH tunnel that is another port than the relay's own).
   return `<!DOCTYPE html>
 <html>
 <head><meta charset="utf-8"><title>cloudsession · Stately inspector</title>
@@ -41,7 +42,7 @@ function bridgePage(wsUrl: string, inspectorUrl: string): string {
       buffer.length = 0;
     }
   });
-  const ws = new WebSocket(${JSON.stringify(wsUrl)});
+  const ws = new WebSocket("ws://" + location.host);
   ws.onmessage = (event) => {
     const data = JSON.parse(event.data);
     if (connected) iframe.contentWindow.postMessage(data, "*");
@@ -65,18 +66,30 @@ function bridgePage(wsUrl: string, inspectorUrl: string): string {
 export async function startInspectorRelay(options: InspectorRelayOptions = {}): Promise<InspectorRelay> {
   const bufferSize = options.bufferSize ?? 2000;
   const inspectorUrl = options.inspectorUrl ?? "https://stately.ai/inspect";
-  let wsUrl = "";
   const http: Server = createServer((request, response) => {
+    if (!hasLoopbackHost(request)) {
+      response.writeHead(421, { "content-type": "text/plain" }).end("this relay answers for 127.0.0.1 and localhost only\n");
+      return;
+    }
     if (request.url !== "/" && request.url !== "/index.html") {
       response.writeHead(404).end();
       return;
     }
     response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
-    response.end(bridgePage(wsUrl, inspectorUrl));
+    response.end(bridgePage(inspectorUrl));
   });
-  const wss = new WebSocketServer({ server: http });
+  const wss = new WebSocketServer({ noServer: true });
+  http.on("upgrade", (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const refusal = refuseUpgrade(request);
+    if (refusal !== undefined) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(refusal)}\r\n\r\n${refusal}`);
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit("connection", client, request));
+  });
   const buffer: string[] = [];
-  wss.on("connection", (socket) => {
+  wss.on("connection", (socket: WebSocket) => {
     for (const message of buffer) socket.send(message);
     socket.on("message", (data: Buffer) => {
       const message = data.toString("utf8");
@@ -90,10 +103,9 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
     http.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
-  wsUrl = `ws://127.0.0.1:${port}`;
   return {
     url: `http://127.0.0.1:${port}/`,
-    wsUrl,
+    wsUrl: `ws://127.0.0.1:${port}`,
     port,
     async close() {
       for (const client of wss.clients) client.terminate();
@@ -101,4 +113,25 @@ export async function startInspectorRelay(options: InspectorRelayOptions = {}): 
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+const loopbackNames = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** The `Host` names a loopback name (any port: an SSH tunnel may forward another one), not one a DNS rebinding chose. */
+function hasLoopbackHost(request: IncomingMessage): boolean {
+  const host = request.headers.host?.toLowerCase() ?? "";
+  return loopbackNames.has(host.replace(/:\d+$/, ""));
+}
+
+/**
+ * Why a WebSocket may not join, if it may not. What the relay carries (repository, SDK session id,
+ * Mission Control URL) is for this machine's inspectors and for the bridge page it serves itself:
+ * a browser always sends `Origin`, and only the page's own origin (the `Host` it connected to) is
+ * accepted; a program without `Origin` (the CLI's inspector) is not a web page and may join.
+ */
+function refuseUpgrade(request: IncomingMessage): string | undefined {
+  if (!hasLoopbackHost(request)) return "this relay answers for 127.0.0.1 and localhost only\n";
+  const origin = request.headers.origin;
+  if (origin === undefined) return undefined;
+  return origin.toLowerCase() === `http://${request.headers.host?.toLowerCase() ?? ""}` ? undefined : `origin ${origin} may not connect: only the relay's own page may\n`;
 }

@@ -2,7 +2,7 @@ import type { ClusterView, Command, Coordination, Lease } from "@cloudsession/st
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { EngineError } from "../engineError.js";
-import type { RunnerOwnership, SessionCommand } from "../sessionRunner.js";
+import type { RunnerOwnership, SessionCommand } from "../runnerEnvironment.js";
 
 /** Options of a {@link ClusterMember}, resolved from the engine's `cluster` option. */
 export interface ClusterSettings {
