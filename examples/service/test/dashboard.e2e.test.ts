@@ -55,6 +55,26 @@ describe("the dashboard mounted at /dashboard/", () => {
   });
 });
 
+describe("behind the service's checks", () => {
+  test("with API tokens, the dashboard needs one too; a write from another site is refused", async () => {
+    const token = "dashboard-test-token-0123456789";
+    const guarded = await startService({ port: 0, store: createInMemoryStore(), tokens: [token], engine: { runtimeUrl: sim.url, heartbeatMs: 0 } });
+    try {
+      expect((await fetch(`${guarded.url}/dashboard/api/sessions`)).status).toBe(401);
+      const authorized = await fetch(`${guarded.url}/dashboard/api/sessions`, { headers: { authorization: `Bearer ${token}` } });
+      expect(authorized.status).toBe(200);
+      const crossSite = await fetch(`${guarded.url}/dashboard/api/sessions/any/close`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, origin: "https://elsewhere.example", "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(crossSite.status).toBe(403);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
+
 describe("shutdown with a dashboard feed open", () => {
   test("ends the feed and completes", async () => {
     const local = await startService({ port: 0, store: createInMemoryStore(), engine: { runtimeUrl: sim.url, heartbeatMs: 0 } });
