@@ -36,7 +36,8 @@ export function sessionRoutes(fastify: FastifyInstance, options: SessionRoutesOp
   app.post("/sessions", { schema: { body: StartSessionBody } }, async (request, reply) => {
     const { repository, prompts } = request.body;
     checkPromptSizes(prompts, options.maxPromptBytes);
-    const session = engine.start({ repository, prompts });
+    // 202 only once the session's request and prompts are in the log: an acknowledged start survives a crash.
+    const session = await engine.start({ repository, prompts });
     return reply
       .code(202)
       .header("location", `/sessions/${session.id}`)
@@ -47,7 +48,8 @@ export function sessionRoutes(fastify: FastifyInstance, options: SessionRoutesOp
   app.post("/sessions/:id/prompts", { schema: { params: SessionParams, body: SendPromptBody } }, async (request, reply) => {
     checkPromptSizes([request.body.prompt], options.maxPromptBytes);
     const session = await liveSession(request.params.id);
-    const promptId = session.send(request.body.prompt);
+    // 202 only once the prompt is in the log (a refused one answers 413, 429 or 503 with its code).
+    const promptId = await session.send(request.body.prompt);
     return reply.code(202).send({ id: promptId, session: session.id });
   });
 

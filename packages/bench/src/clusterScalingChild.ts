@@ -54,11 +54,13 @@ const engine = createEngine({
 async function run(): Promise<void> {
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const handles = Array.from({ length: config.sessions }, (_, i) =>
-    engine.start({
-      repository: { owner: "bench", name: `cluster-${config.instanceId}-${i % 50}` },
-      prompts: Array.from({ length: config.promptsPerSession }, (_, turn) => `${config.instanceId} s${i} p${turn}`),
-    }),
+  const handles = await Promise.all(
+    Array.from({ length: config.sessions }, (_, i) =>
+      engine.start({
+        repository: { owner: "bench", name: `cluster-${config.instanceId}-${i % 50}` },
+        prompts: Array.from({ length: config.promptsPerSession }, (_, turn) => `${config.instanceId} s${i} p${turn}`),
+      }),
+    ),
   );
   const outcomes = await Promise.all(handles.map(async (handle) => closeWhenDone(handle)));
   const wallMs = performance.now() - started;

@@ -115,7 +115,7 @@ async function measurePhase(phase: Phase, sizes: Sizes, log: (message: string) =
       const measured = wave >= warmupWaves * 2;
       const name = (i: number) => `latency-${phase.name}-${wave}-${i}`;
       if (useEngine) {
-        const handles = Array.from({ length: perWave }, (_, i) => engine.start({ repository: { owner: "bench", name: name(i) }, prompts: ["ping"] }));
+        const handles = await Promise.all(Array.from({ length: perWave }, (_, i) => engine.start({ repository: { owner: "bench", name: name(i) }, prompts: ["ping"] })));
         const ids = await waitForSends(handles.map((handle) => () => handle.sessionId), moments.wire);
         const starts = await agentStartsOf(sim, ids);
         if (measured) subject.push(...samplesOf(ids, starts, moments));

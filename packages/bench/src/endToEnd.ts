@@ -64,7 +64,7 @@ async function runEngine(scenario: ScenarioInput, prompts: readonly string[]): P
   try {
     const started = performance.now();
     const engine = createEngine({ runtimeUrl: sim.url, heartbeatMs: 0 });
-    const session = engine.start({ repository: { owner: "bench", name: "e2e" }, prompts });
+    const session = await engine.start({ repository: { owner: "bench", name: "e2e" }, prompts });
     const idles = firstValueFrom(session.events$.pipe(filter((event) => event.type === "turn.idle"), take(prompts.length), toArray()));
     await idles;
     const ms = performance.now() - started;

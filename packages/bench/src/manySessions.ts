@@ -95,7 +95,7 @@ async function engineSessions(count: number, quick: boolean): Promise<Phase> {
   // connection times out, the engine replaces a healthy connection and sessions stall (see README).
   const engine = createEngine({ runtimeUrl: sim.url, maxConcurrent: count, heartbeatMs: 0 });
   try {
-    const handles: SessionHandle[] = Array.from({ length: count }, (_, i) => engine.start({ repository: { owner: "bench", name: `many-${i % 100}` } }));
+    const handles: SessionHandle[] = await Promise.all(Array.from({ length: count }, (_, i) => engine.start({ repository: { owner: "bench", name: `many-${i % 100}` } })));
     // Bounded: a session whose agent start was lost stays in awaiting-agent until its 60 s deadline.
     await waitAtMost(() => handles.every((handle) => handle.state === "ready"), `${count} engine sessions ready`, quick ? 30_000 : 90_000, () => `${countStates(handles)}; runtime connections opened ${sim.stats.connectionsOpened}, resumes ${sim.stats.resumes}`);
     const ms = performance.now() - started;

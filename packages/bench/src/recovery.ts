@@ -115,7 +115,7 @@ async function createOpenSessions(url: string, schema: string, count: number, qu
   let sessionIds: string[];
   let closeMs: number | null = null;
   try {
-    const handles = Array.from({ length: count }, (_, i) => engine.start({ repository: { owner: "bench", name: `recover-${i % 100}` } }));
+    const handles = await Promise.all(Array.from({ length: count }, (_, i) => engine.start({ repository: { owner: "bench", name: `recover-${i % 100}` } })));
     // Reserved is enough: an open log is what recovery reads; a lost agent start is settled from history on resume.
     await waitUntil(() => handles.every((handle) => handle.state === "ready" || handle.state === "awaiting-agent"), `${count} sessions reserved`, 600_000, () => countStates(handles));
     await waitAtMost(() => handles.every((handle) => handle.state === "ready"), `${count} sessions ready`, quick ? 5_000 : 30_000, () => countStates(handles));

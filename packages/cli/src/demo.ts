@@ -46,18 +46,18 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions = {}): P
     say(ctx.terminal.colors.bold("cloudsession demo: three cloud sessions on the bundled simulator"));
 
     const normalTitle = "1/3 a normal session";
-    const normal = scope.start({ repository: { owner: "octo", name: "demo" }, prompts: ["Summarise the README", "List the open TODOs"] }, { repository: "octo/demo", title: normalTitle });
+    const normal = await scope.start({ repository: { owner: "octo", name: "demo" }, prompts: ["Summarise the README", "List the open TODOs"] }, { repository: "octo/demo", title: normalTitle });
     const normalOutcome = await driveSession(normal, 2);
     scope.finish(normal, normalOutcome);
     sessions.push({ id: normal.id, title: normalTitle, expected: "closed", state: normalOutcome.state });
 
     const slowTitle = "2/3 a slow agent: prompts typed before it is ready are queued, then all delivered";
-    const slow = scope.start({ repository: { owner: "demo", name: "slow-agent" } }, { repository: "demo/slow-agent", title: slowTitle });
+    const slow = await scope.start({ repository: { owner: "demo", name: "slow-agent" } }, { repository: "demo/slow-agent", title: slowTitle });
     const typed = ["Explain the build", "Suggest a test for the parser", "Draft release notes"];
     await whenState(slow, (state) => state !== "reserving");
     for (const text of typed) {
       if (slow.snapshot().status !== "active") break;
-      slow.send(text);
+      await slow.send(text);
       await sleep(1000 * timeScale);
     }
     const slowOutcome = await driveSession(slow, typed.length);
@@ -65,7 +65,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions = {}): P
     sessions.push({ id: slow.id, title: slowTitle, expected: "closed", state: slowOutcome.state });
 
     const blockedTitle = "3/3 an organisation whose Copilot policy blocks cloud sessions";
-    const blocked = scope.start({ repository: { owner: "demo", name: "blocked-org" }, prompts: ["Fix the flaky test"] }, { repository: "demo/blocked-org", title: blockedTitle });
+    const blocked = await scope.start({ repository: { owner: "demo", name: "blocked-org" }, prompts: ["Fix the flaky test"] }, { repository: "demo/blocked-org", title: blockedTitle });
     const blockedOutcome = await driveSession(blocked, 1);
     scope.finish(blocked, blockedOutcome);
     sessions.push({ id: blocked.id, title: blockedTitle, expected: "blocked", state: blockedOutcome.state });

@@ -9,7 +9,7 @@ const settled: ReadonlySet<PromptStatus> = new Set(["completed", "interrupted", 
  * ends on its own (blocked, failed) resolves the same way.
  *
  * @example
- * const outcome = await driveSession(engine.start({ repository, prompts: ["hi"] }), 1);
+ * const outcome = await driveSession(await engine.start({ repository, prompts: ["hi"] }), 1);
  */
 export async function driveSession(handle: SessionHandle, expectedPrompts: number, closeReason = "all prompts answered"): Promise<SessionOutcome> {
   let closing = false;

@@ -28,8 +28,8 @@ export interface SessionScope {
   readonly sessions: SessionEngine;
   readonly reporter: SessionReporter;
   readonly runtime: RuntimeChoice;
-  /** Starts a session and shows it. */
-  start(request: StartOptions, label: SessionLabel): SessionHandle;
+  /** Starts a session (once it is in the log) and shows it. */
+  start(request: StartOptions, label: SessionLabel): Promise<SessionHandle>;
   /** Continues a stored session and shows it. */
   resume(id: string, label: SessionLabel): Promise<SessionHandle>;
   /** Reports the outcome and returns its exit code. */
@@ -89,8 +89,8 @@ export async function withSessionEngine(
       sessions: opened,
       reporter,
       runtime,
-      start(request, label) {
-        const handle = opened.engine.start(request);
+      async start(request, label) {
+        const handle = await opened.engine.start(request);
         current.add(handle.id);
         reporter.attach(handle, label);
         // After attach, so a script reads the \`session\` record before the session's transitions.

@@ -51,7 +51,7 @@ describe("the inspector relay", () => {
     sim = await startSimulator({ seed: 1, timeScale: 0.01 });
     engine = createEngine({ runtimeUrl: sim.url, inspect: (event) => inspector.inspect(event) });
     const secret = "please rotate ghp_abcdefghijklmnopqrstuvwxyz0123 in the vault";
-    const session = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: [secret] });
+    const session = await engine.start({ repository: { owner: "octo", name: "demo" }, prompts: [secret] });
     await waitFor(() => session.snapshot().context.prompts.every((prompt) => prompt.status === "completed"));
     await session.close();
     const log = await engine.history(session.id);

@@ -1,3 +1,4 @@
+import { PromptList } from "@cloudsession/machine";
 import { describe, expect, test } from "vitest";
 import { redact, REDACTED } from "../src/inspector/redact.js";
 
@@ -20,6 +21,11 @@ describe("redact", () => {
       context: { prompts: [{ id: "p1", text: REDACTED, reply: REDACTED, status: "completed" }], connectionToken: REDACTED },
       message: `failed: ${REDACTED} and ${REDACTED}`,
     });
+  });
+  test("a session's prompt list is redacted as the array of prompts it holds, not as its inner nodes", () => {
+    const prompts = PromptList.from(Array.from({ length: 40 }, (_, index) => ({ id: `p${index}`, text: `secret ${index}`, status: "completed" as const, submittedAt: index, reply: "the answer" })));
+    const result = redact({ context: { prompts } }) as { context: { prompts: unknown } };
+    expect(result.context.prompts).toEqual(Array.from({ length: 40 }, (_, index) => ({ id: `p${index}`, text: REDACTED, status: "completed", submittedAt: index, reply: REDACTED })));
   });
   test("cycles are cut instead of recursing forever", () => {
     const cyclic: Record<string, unknown> = { id: "a" };

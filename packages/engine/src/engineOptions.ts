@@ -25,6 +25,8 @@ export interface EngineOptions {
   readonly retry?: SessionSettingsInput["retry"];
   /** Sessions holding a runtime session at once; the rest wait in a fair line. Default 64. */
   readonly maxConcurrent?: number;
+  /** Bounds on what the engine accepts; each refusal is an `EngineError` with its own code. See {@link EngineLimits}. */
+  readonly limits?: Partial<EngineLimits>;
   /**
    * Set as the runtime's `GITHUB_COPILOT_INTEGRATION_ID` when the engine spawns it, and recorded in
    * each session's log. With an external runtime it belongs to that runtime's environment.
@@ -100,6 +102,27 @@ export interface CloseOptions {
    * `close`: end every open session first (queued prompts reported undelivered).
    */
   readonly sessions?: "detach" | "close";
+}
+
+/** What the engine accepts at most. A request beyond a limit is refused whole: nothing of it is recorded. */
+export interface EngineLimits {
+  /** Prompts queued (submitted, not yet dispatched) per session; more is `QUEUE_FULL`. Default 1,000. */
+  readonly maxQueuedPrompts: number;
+  /** A prompt's size in UTF-8 bytes; more is `PROMPT_TOO_LARGE`. Default 262,144 (256 KiB). */
+  readonly maxPromptBytes: number;
+  /** New sessions waiting for a runtime slot (beyond `maxConcurrent`); more is `ENGINE_BUSY`. Default 1,000. */
+  readonly maxWaitingSessions: number;
+}
+
+export const defaultEngineLimits: EngineLimits = { maxQueuedPrompts: 1_000, maxPromptBytes: 262_144, maxWaitingSessions: 1_000 };
+
+/** `limits`, resolved and checked: each a positive integer. */
+export function limitsOf(options: EngineOptions): EngineLimits {
+  const limits = { ...defaultEngineLimits, ...options.limits };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new EngineError("INVALID_ARGUMENT", `limits.${name} must be a positive integer, got ${String(value)}`);
+  }
+  return limits;
 }
 
 /** Resolved settings, or `INVALID_ARGUMENT` naming the bad one (`where` says which option it came from). */

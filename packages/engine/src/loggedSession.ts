@@ -13,7 +13,7 @@ import type { TurnText } from "@cloudsession/rx";
 import type { Observable } from "rxjs";
 import { EngineError } from "./engineError.js";
 import type { RunnerEnvironment } from "./runnerEnvironment.js";
-import type { SessionHandle } from "./sessionHandle.js";
+import { replayLog } from "./sessionLogs.js";
 import { SessionViews } from "./sessionViews.js";
 
 /**
@@ -21,7 +21,7 @@ import { SessionViews } from "./sessionViews.js";
  * machine's actor fed from the session's log, the views on it, and the outcome once it ends. The
  * two differ in what they do with commands: the owner records and acts, a follower forwards.
  */
-export abstract class LoggedSession implements SessionHandle {
+export abstract class LoggedSession {
   readonly id: string;
   readonly outcome: Promise<SessionOutcome>;
   protected readonly actor: SessionActor;
@@ -45,16 +45,21 @@ export abstract class LoggedSession implements SessionHandle {
   abstract readonly isFollower: boolean;
   /** The stream version applied so far (owner: written; follower: read). */
   abstract readonly appliedVersion: number;
-  abstract send(text: string): string;
-  /** Submits a prompt under a known id, at most once (a prompt that must survive a change of runner). */
-  abstract submit(promptId: string, text: string): void;
+  /**
+   * Queues a prompt under `promptId`, at most once: `recorded` once it is durable, `moved` when the
+   * session moved to another runner first (the handle then tries that one).
+   */
+  abstract submitPrompt(promptId: string, text: string): Promise<"recorded" | "moved">;
   abstract abortTurn(): Promise<void>;
   abstract close(reason?: string): Promise<SessionOutcome>;
   abstract settled(): Promise<void>;
   /** Stops acting (engine shutdown, a lost lease) without ending the session. */
   abstract detach(): Promise<void>;
-  /** The ids of the prompts in the log when the machine is not ahead of it; undefined otherwise. */
-  abstract recordedPromptIds(): ReadonlySet<string> | undefined;
+
+  /** A fresh prompt id. */
+  mintPromptId(): string {
+    return this.env.newPromptId();
+  }
 
   get state$(): Observable<LifecycleState> {
     return this.views.state$;
@@ -93,19 +98,9 @@ export abstract class LoggedSession implements SessionHandle {
     return this.actor.getSnapshot().status === "active";
   }
 
-  /**
-   * Feeds the log after its first event to the machine (replay equals live), stopping at the final
-   * state. `onEvent` hears each event fed.
-   */
-  protected replay(rest: readonly SessionLogEvent[], onEvent?: (event: SessionLogEvent) => void): void {
-    for (const [index, event] of rest.entries()) {
-      if (event.type === "session.requested") throw new EngineError("CORRUPTED_LOG", `session ${this.id}: a second session.requested`);
-      if (!this.isActive()) break;
-      // As in `replay`: in a run of signs of life only the last can change the snapshot (the stall deadline).
-      if (isSignOfLife(event) && isSignOfLife(rest[index + 1])) continue;
-      this.actor.send(event);
-      onEvent?.(event);
-    }
+  /** Feeds the log after its first event to the machine, checking how it ends (see {@link replayLog}). */
+  protected replay(log: readonly SessionLogEvent[], markedFinal: boolean | undefined, onEvent?: (event: SessionLogEvent) => void): void {
+    replayLog(this.actor, this.id, log.slice(1), markedFinal, onEvent);
   }
 
   /** The session ended here: its outcome resolves and its views complete. */
@@ -118,15 +113,4 @@ export abstract class LoggedSession implements SessionHandle {
   protected assertActive(): void {
     if (!this.isActive()) throw new EngineError("SESSION_ENDED", `session ${this.id} has ended (${this.state})`);
   }
-}
-
-/** The first event of a session's log, checked. */
-export function requestOf(id: string, log: readonly SessionLogEvent[]): SessionRequested {
-  const [request] = log;
-  if (request?.type !== "session.requested") throw new EngineError("CORRUPTED_LOG", `session ${id}: the log does not start with session.requested`);
-  return request;
-}
-
-function isSignOfLife(event: SessionLogEvent | undefined): boolean {
-  return event?.type === "assistant.delta" || event?.type === "turn.progressed";
 }

@@ -10,7 +10,7 @@ export interface DispatchPort {
   isStopped(): boolean;
   /** False (and the runner stops) when a cluster lease may have lapsed. */
   mayAct(): boolean;
-  commit(events: readonly SessionEvent[]): Promise<void>;
+  commit(events: readonly SessionEvent[]): Promise<unknown>;
   reconcile(): void;
 }
 

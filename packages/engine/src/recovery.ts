@@ -3,7 +3,7 @@ import { mapInOrder } from "./mapInOrder.js";
 import { mapWithConcurrency } from "./mapWithConcurrency.js";
 import type { RunnerEnvironment } from "./runnerEnvironment.js";
 import type { SessionHandle } from "./sessionHandle.js";
-import { sessionLogOf } from "./sessionLogs.js";
+import { asCorruptedLog, sessionLogOf } from "./sessionLogs.js";
 import type { SessionRegistry } from "./sessionRegistry.js";
 import { SessionRunner } from "./sessionRunner.js";
 
@@ -29,10 +29,10 @@ export async function recoverOpenSessions(env: RunnerEnvironment, registry: Sess
 
   const restore = (stream: ReadStreamResult): SessionRunner | undefined => {
     try {
-      const { log, version } = sessionLogOf(stream);
-      return SessionRunner.restore(env, stream.streamId, log, version);
+      return SessionRunner.restore(env, stream.streamId, sessionLogOf(stream));
     } catch (error) {
-      env.onBackgroundError(error, stream.streamId);
+      // A damaged log is reported and left alone: nothing is done for it, nothing written to it.
+      env.onBackgroundError(asCorruptedLog(error, stream.streamId), stream.streamId);
       return undefined;
     }
   };
@@ -47,7 +47,7 @@ export async function recoverOpenSessions(env: RunnerEnvironment, registry: Sess
         try {
           return restore(await env.store.readStream(id));
         } catch (error) {
-          env.onBackgroundError(error, id);
+          env.onBackgroundError(asCorruptedLog(error, id), id);
           return undefined;
         }
       });

@@ -13,7 +13,7 @@ export interface ReservationPort {
   /** False (and the runner stops) when a cluster lease may have lapsed. */
   mayAct(): boolean;
   acquireSlot(): Promise<void>;
-  commit(events: readonly SessionEvent[]): Promise<void>;
+  commit(events: readonly SessionEvent[]): Promise<unknown>;
   /** The task is reserved: this SDK session is the one to act through. */
   useCreated(session: CopilotSession): void;
   /** After the reservation is recorded: recover from history what the client dropped. */
@@ -84,7 +84,7 @@ export class Reservation {
     }
   }
 
-  private recordFailure(error: unknown): Promise<void> {
+  private recordFailure(error: unknown): Promise<unknown> {
     const { failure, message } = classifyCreateError(error);
     return this.port.commit([{ type: "reservation.failed", failure, message, random: this.env.random(), at: this.env.clock.now() }]);
   }

@@ -3,6 +3,7 @@ import type { EventStore, Lease } from "@cloudsession/store";
 import type { PermissionHandler } from "@github/copilot-sdk";
 import type { InspectionEvent } from "xstate";
 import type { Clock } from "./clock.js";
+import type { EngineLimits } from "./engineOptions.js";
 import type { RuntimeConnectionManager } from "./runtimeConnection.js";
 import type { Slots } from "./slots.js";
 
@@ -15,6 +16,8 @@ export interface RunnerEnvironment {
   readonly runtime: RuntimeConnectionManager;
   readonly slots: Slots;
   readonly persistDeltas: boolean;
+  /** What a session accepts at most (prompt size, queued prompts). */
+  readonly limits: EngineLimits;
   readonly onPermissionRequest: PermissionHandler;
   /** Told once about a failure the runner cannot report through its session (e.g. the store is down). */
   readonly onBackgroundError: (error: unknown, sessionKey: string) => void;

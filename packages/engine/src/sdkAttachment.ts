@@ -16,7 +16,7 @@ export interface AttachmentPort {
   snapshot(): SessionSnapshot;
   isStopped(): boolean;
   acquireSlot(): Promise<void>;
-  commit(events: readonly SessionEvent[]): Promise<void>;
+  commit(events: readonly SessionEvent[]): Promise<unknown>;
   /** A new SDK session is attached (its abort state starts afresh). */
   attached(): void;
   reconcile(): void;

@@ -1,7 +1,9 @@
-import type { SessionLogEvent, SessionOutcome } from "@cloudsession/machine";
-import { forwardWithRetry, type ForwardingPort } from "./commandForwarding.js";
+import { queuedPrompts, type SessionLogEvent, type SessionOutcome } from "@cloudsession/machine";
+import { FORWARD_REPORT_AFTER, forwardWithRetry, type ForwardingPort, type ForwardOutcome } from "./commandForwarding.js";
 import { EngineError } from "./engineError.js";
-import { LoggedSession, requestOf } from "./loggedSession.js";
+import { checkPrompt, queueFull } from "./promptChecks.js";
+import { LoggedSession } from "./loggedSession.js";
+import { requestOf, type SessionLog } from "./sessionLogs.js";
 import type { RunnerEnvironment, SessionCommand } from "./runnerEnvironment.js";
 
 /**
@@ -17,32 +19,50 @@ export class SessionFollower extends LoggedSession implements ForwardingPort {
   /** Set by `detach()` (engine shutdown): a command still unsent is reported as not delivered. */
   private detached = false;
 
-  private constructor(env: RunnerEnvironment, id: string, log: readonly SessionLogEvent[], version: number) {
+  private constructor(env: RunnerEnvironment, id: string, { log, version, final }: SessionLog) {
     super(env, id, requestOf(id, log));
     this.version = version;
-    this.replay(log.slice(1));
+    this.replay(log, final);
     if (!this.isActive()) this.finish();
   }
 
-  /** Mirrors the session whose log (at `version`) is `log`. */
-  static fromLog(env: RunnerEnvironment, id: string, log: readonly SessionLogEvent[], version: number): SessionFollower {
-    return new SessionFollower(env, id, log, version);
+  /**
+   * Mirrors the session whose log (at `version`) is `log`.
+   *
+   * @throws EngineError `CORRUPTED_LOG`
+   */
+  static fromLog(env: RunnerEnvironment, id: string, read: SessionLog): SessionFollower {
+    return new SessionFollower(env, id, read);
   }
 
   get appliedVersion(): number {
     return this.version;
   }
 
-  send(text: string): string {
-    if (typeof text !== "string" || text.trim() === "") throw new EngineError("INVALID_ARGUMENT", "a prompt must be a non-empty string");
+  /**
+   * Hands the prompt to the owner: `recorded` once the command is in the store's inbox (durable;
+   * the owner writes it to the log, at most once, under `promptId`), `moved` when another runner
+   * replaced this follower first. The queue limit is checked against the log as read here.
+   */
+  async submitPrompt(promptId: string, text: string): Promise<"recorded" | "moved"> {
+    checkPrompt(text, this.env.limits);
     this.assertActive();
-    const promptId = this.env.newPromptId();
-    void this.forward({ type: "prompt.submit", promptId, text });
-    return promptId;
-  }
-
-  submit(promptId: string, text: string): void {
-    if (this.isActive()) void this.forward({ type: "prompt.submit", promptId, text });
+    const context = this.actor.getSnapshot().context;
+    if (context.prompts.some((prompt) => prompt.id === promptId)) return "recorded";
+    if (queuedPrompts(context).length >= this.env.limits.maxQueuedPrompts) throw queueFull(this.id, this.env.limits);
+    const outcome = await this.forward({ type: "prompt.submit", promptId, text }, FORWARD_REPORT_AFTER);
+    switch (outcome.kind) {
+      case "stored":
+        return "recorded";
+      case "retired":
+        return "moved";
+      case "ended":
+        throw new EngineError("SESSION_ENDED", `session ${this.id} has ended (${this.state})`);
+      case "detached":
+        throw new EngineError("ENGINE_CLOSED", "the engine closed before the prompt could be stored");
+      case "failed":
+        throw new EngineError("STORE_UNAVAILABLE", `session ${this.id}: the store did not take the prompt for its owner; retry with the same promptId (a stored one is not added twice)`, { cause: outcome.error, retryAfterMs: 1_000 });
+    }
   }
 
   async abortTurn(): Promise<void> {
@@ -67,11 +87,6 @@ export class SessionFollower extends LoggedSession implements ForwardingPort {
     return Promise.resolve();
   }
 
-  /** Unknown here: the owner's log may be ahead of what this follower has read. */
-  recordedPromptIds(): undefined {
-    return undefined;
-  }
-
   /** Applies events another instance wrote, in log order, from `appliedVersion + 1`. */
   applyLogged(events: readonly SessionLogEvent[], version: number): void {
     if (version <= this.version) return;
@@ -90,8 +105,12 @@ export class SessionFollower extends LoggedSession implements ForwardingPort {
     this.retired = true;
   }
 
-  isDone(): boolean {
-    return this.done || this.retired;
+  isEnded(): boolean {
+    return this.done;
+  }
+
+  isRetired(): boolean {
+    return this.retired;
   }
 
   isDetached(): boolean {
@@ -106,10 +125,10 @@ export class SessionFollower extends LoggedSession implements ForwardingPort {
     this.env.onBackgroundError(error, this.id);
   }
 
-  private forward(command: SessionCommand): Promise<void> {
+  private forward(command: SessionCommand, giveUpAfter?: number): Promise<ForwardOutcome> {
     const ownership = this.env.ownership;
-    if (ownership === undefined) return Promise.resolve();
-    return forwardWithRetry(ownership, command, this);
+    if (ownership === undefined) return Promise.resolve({ kind: "ended" });
+    return forwardWithRetry(ownership, command, this, giveUpAfter);
   }
 
   private finish(): void {

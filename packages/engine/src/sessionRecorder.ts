@@ -9,6 +9,13 @@ export interface RecorderPort {
   appendFailed(error: unknown): void;
 }
 
+/**
+ * What became of one commit: its events are in the log (or it had nothing to write); the session
+ * had ended before it ran; or the recorder failed (at this append or an earlier one) and nothing of
+ * it was written, as far as the store told.
+ */
+export type CommitOutcome = "recorded" | "ended" | "failed";
+
 /** One append of a session's events, as the runner decided it. */
 export interface SessionAppend {
   readonly events: readonly SessionLogEvent[];
@@ -28,9 +35,10 @@ export interface SessionAppend {
  * ahead of the log, and a new runner continues from the log.
  */
 export class SessionRecorder {
-  private chain: Promise<void> = Promise.resolve();
+  private chain: Promise<unknown> = Promise.resolve();
   private inFlight = false;
   private refused = false;
+  private cause: unknown;
 
   constructor(
     private readonly store: EventStore,
@@ -60,24 +68,32 @@ export class SessionRecorder {
     return this.refused;
   }
 
+  /** Why the recorder failed (the store's error), once it has. */
+  get failure(): unknown {
+    return this.cause;
+  }
+
   /**
-   * Runs `step` after every earlier step has finished. A step that throws (an append refused)
-   * fails the recorder: later steps still run, and find `failed` set.
+   * Runs `step` after every earlier step has finished; resolves with its outcome, never rejects. A
+   * step that throws (an append refused) fails the recorder: later steps still run, find `failed`
+   * set, and say so.
    */
-  enqueue(step: () => Promise<void>): Promise<void> {
-    const next = this.chain.then(step).catch((error: unknown) => {
+  enqueue(step: () => Promise<CommitOutcome>): Promise<CommitOutcome> {
+    const next = this.chain.then(step).catch((error: unknown): CommitOutcome => {
       // Cleared on success in `append`, on failure here together with `failed`: no moment between.
       this.refused = true;
       this.inFlight = false;
+      this.cause = error;
       this.port.appendFailed(error);
+      return "failed";
     });
     this.chain = next;
     return next;
   }
 
   /** Resolves when every step enqueued so far has finished. */
-  settled(): Promise<void> {
-    return this.chain;
+  async settled(): Promise<void> {
+    await this.chain;
   }
 
   /** Appends `write` at the expected version (a new stream for the first append). */

@@ -1,17 +1,19 @@
-import { wantsReservation, type DeadlineName, type SessionContext, type SessionEvent, type SessionLogEvent, type SessionOutcome, type SessionRequested } from "@cloudsession/machine";
+import { queuedPrompts, wantsReservation, type DeadlineName, type SessionContext, type SessionEvent, type SessionLogEvent, type SessionOutcome, type SessionRequested } from "@cloudsession/machine";
 import { isStoreError, type JsonObject } from "@cloudsession/store";
 import type { CopilotSession } from "@github/copilot-sdk";
 import { DeadlineTimer, type DeadlinePort } from "./deadlineTimer.js";
 import { EngineError } from "./engineError.js";
 import { fulfilledWithin } from "./fulfilledWithin.js";
-import { LoggedSession, requestOf } from "./loggedSession.js";
+import { LoggedSession } from "./loggedSession.js";
 import { PromptDispatcher, type DispatchPort } from "./promptDispatcher.js";
 import { Reservation, type ReservationPort } from "./reservation.js";
 import type { Fence, RunnerEnvironment, SessionCommand } from "./runnerEnvironment.js";
 import { SdkAttachment, type AttachmentPort } from "./sdkAttachment.js";
 import { SdkEventIntake, type IntakePort } from "./sdkEventIntake.js";
 import { SessionLease } from "./sessionLease.js";
-import { SessionRecorder, type RecorderPort } from "./sessionRecorder.js";
+import { asCorruptedLog, requestOf, sessionLogOf, type SessionLog } from "./sessionLogs.js";
+import { checkPrompt, queueFull } from "./promptChecks.js";
+import { SessionRecorder, type CommitOutcome, type RecorderPort } from "./sessionRecorder.js";
 import { SlotHold } from "./slotHold.js";
 
 /**
@@ -37,6 +39,11 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   private stopped = false;
   /** Set by `detach()` (engine shutdown, a lost lease): nothing more is done for the session here. */
   private detached = false;
+  /** Prompts submitted and not yet taken into a commit: they go into the log together (see `submitPrompt`). */
+  private pending: Submission[] = [];
+  private batchScheduled = false;
+  /** The outcome of the session's first commit (its request and first prompts): see `begin`. */
+  private first: Promise<CommitOutcome> | undefined;
 
   private constructor(env: RunnerEnvironment, id: string, request: SessionRequested, version: number) {
     super(env, id, request);
@@ -50,48 +57,76 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   }
 
   /**
-   * A new session: usable at once; its request (and first prompts) are the first commit, and
-   * everything else queues behind it. Cluster mode: `gate` takes the session's lease first.
+   * A new session: its request (and first prompts) are the first commit, and everything else
+   * queues behind it; `accepted` says when that commit is in the log. Cluster mode: `gate` takes
+   * the session's lease first.
    */
   static begin(env: RunnerEnvironment, id: string, request: SessionRequested, prompts: readonly string[], metadata: JsonObject, gate?: (runner: SessionRunner) => Promise<void>): SessionRunner {
     const runner = new SessionRunner(env, id, request, 0);
-    if (gate !== undefined) void runner.recorder.enqueue(() => gate(runner));
+    if (gate !== undefined) void runner.recorder.enqueue(async () => (await gate(runner), "recorded"));
     const submitted: SessionEvent[] = prompts.map((text) => ({ type: "prompt.submitted", promptId: env.newPromptId(), text, at: request.at }));
-    void runner.commit(submitted, { leading: request, metadata });
+    runner.first = runner.commit(submitted, { leading: request, metadata });
+    return runner;
+  }
+
+  /** What became of a new session's first commit (`recorded` once the log has it). */
+  get accepted(): Promise<CommitOutcome> {
+    return this.first ?? Promise.resolve("recorded");
+  }
+
+  /** Why the runner stopped writing (the store's error, or the gate's), if it did. */
+  get failure(): unknown {
+    return this.recorder.failure;
+  }
+
+  /**
+   * A session rebuilt from its log (replay equals live); `attach()` then continues it. `final`, the
+   * stream's mark, must agree with how the log ends.
+   *
+   * @throws EngineError `CORRUPTED_LOG`
+   */
+  static restore(env: RunnerEnvironment, id: string, { log, version, final }: SessionLog): SessionRunner {
+    const runner = new SessionRunner(env, id, requestOf(id, log), version);
+    runner.replay(log, final, (event) => runner.sdkIntake.noteRecorded(event));
     return runner;
   }
 
   /**
-   * The same new session once more, after its first append failed and the log never got it: same
-   * id, request and prompts (under their ids, so a handle re-submitting one finds it known).
+   * A runner restored from the session's log as the store has it now, and the log.
+   *
+   * @throws EngineError `SESSION_NOT_FOUND`, `CORRUPTED_LOG`
    */
-  static beginAgain(env: RunnerEnvironment, failed: SessionRunner, metadata: JsonObject): SessionRunner {
-    const runner = new SessionRunner(env, failed.id, failed.request, 0);
-    const submitted: SessionEvent[] = failed.snapshot().context.prompts.map((prompt) => ({ type: "prompt.submitted", promptId: prompt.id, text: prompt.text, at: failed.request.at }));
-    void runner.commit(submitted, { leading: failed.request, metadata });
-    return runner;
-  }
-
-  /** A session rebuilt from its log (replay equals live); `attach()` then continues it. */
-  static restore(env: RunnerEnvironment, id: string, log: readonly SessionLogEvent[], version: number): SessionRunner {
-    const runner = new SessionRunner(env, id, requestOf(id, log), version);
-    runner.replay(log.slice(1), (event) => runner.sdkIntake.noteRecorded(event));
-    return runner;
+  static async load(env: RunnerEnvironment, id: string): Promise<{ runner: SessionRunner; log: SessionLogEvent[] }> {
+    let read: SessionLog;
+    try {
+      read = sessionLogOf(await env.store.readStream(id));
+    } catch (error) {
+      throw asCorruptedLog(error, id);
+    }
+    return { runner: SessionRunner.restore(env, id, read), log: read.log };
   }
 
   // ---- the handle ---------------------------------------------------------------------------
 
-  send(text: string): string {
-    if (typeof text !== "string" || text.trim() === "") throw new EngineError("INVALID_ARGUMENT", "a prompt must be a non-empty string");
+  /**
+   * Queues a prompt under `promptId`, at most once: resolves `recorded` once its
+   * `prompt.submitted` is in the log (or was already there), `moved` when the session moved to
+   * another owner before it could be written (cluster mode: the handle tries the next runner).
+   * Prompts submitted while an append is in flight go into the log together, in order.
+   *
+   * @throws EngineError `SESSION_ENDED`, `QUEUE_FULL`, `PROMPT_TOO_LARGE`, `STORE_UNAVAILABLE`
+   */
+  async submitPrompt(promptId: string, text: string): Promise<"recorded" | "moved"> {
+    checkPrompt(text, this.env.limits);
     this.assertActive();
-    const promptId = this.env.newPromptId();
-    void this.commit([{ type: "prompt.submitted", promptId, text, at: this.env.clock.now() }]);
-    return promptId;
-  }
-
-  submit(promptId: string, text: string): void {
-    if (!this.isActive()) return;
-    void this.commit(() => (this.actor.getSnapshot().context.prompts.some((prompt) => prompt.id === promptId) ? [] : [{ type: "prompt.submitted", promptId, text, at: this.env.clock.now() }]));
+    if (this.recorder.failed) return this.notRecorded();
+    const context = this.actor.getSnapshot().context;
+    if (context.prompts.some((prompt) => prompt.id === promptId)) return "recorded";
+    if (queuedPrompts(context).length + this.pending.length >= this.env.limits.maxQueuedPrompts) throw queueFull(this.id, this.env.limits);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ promptId, text, resolve, reject });
+      if (!this.batchScheduled) this.commitPending();
+    });
   }
 
   async abortTurn(): Promise<void> {
@@ -132,6 +167,11 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     if (!this.isStopped()) await this.outcome;
   }
 
+  /** Ends a restored session without attaching it to the runtime: true once the end is in the log. */
+  async endUnattached(reason: string): Promise<boolean> {
+    return (await this.requestClose(reason)) !== "failed";
+  }
+
   /**
    * Continues a restored session: re-attaches to its SDK session (without `cloud`), settles what
    * happened while nobody was watching from the session's history, and resumes the queue.
@@ -167,11 +207,6 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     this.slot.release();
   }
 
-  recordedPromptIds(): ReadonlySet<string> | undefined {
-    if (this.recorder.appending || this.recorder.failed) return undefined;
-    return new Set(this.actor.getSnapshot().context.prompts.map((prompt) => prompt.id));
-  }
-
   /**
    * Cluster mode: carries out a command from another instance. Idempotent, so a command re-read
    * after a crash (recorded, but not yet completed) changes nothing: a prompt already in the log is
@@ -180,8 +215,8 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   async applyCommand(command: SessionCommand): Promise<boolean> {
     switch (command.type) {
       case "prompt.submit":
-        this.submit(command.promptId, command.text);
-        await this.recorder.settled();
+        // Accepted durably by the follower that forwarded it: no limit refuses it here.
+        await this.commit(() => (this.actor.getSnapshot().context.prompts.some((prompt) => prompt.id === command.promptId) ? [] : [{ type: "prompt.submitted", promptId: command.promptId, text: command.text, at: this.env.clock.now() }]));
         break;
       case "turn.abort":
         await this.commit(() => (this.state === "streaming" && this.actor.getSnapshot().context.inFlight === command.promptId ? [{ type: "turn.abort-requested", at: this.env.clock.now() }] : []));
@@ -204,11 +239,12 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
    * order. A function decides in turn, after every earlier commit (e.g. "submit unless already in
    * the log").
    */
-  commit(events: readonly SessionEvent[] | (() => readonly SessionEvent[]), first?: { readonly leading: SessionRequested; readonly metadata: JsonObject }): Promise<void> {
+  commit(events: readonly SessionEvent[] | (() => readonly SessionEvent[]), first?: { readonly leading: SessionRequested; readonly metadata: JsonObject }): Promise<CommitOutcome> {
     return this.recorder.enqueue(async () => {
       // After a refused append the machine is ahead of the log: nothing more is written from it
       // (a later append could land and leave a gap); a new runner continues from the log.
-      if (this.recorder.failed || !this.isActive()) return;
+      if (this.recorder.failed) return "failed";
+      if (!this.isActive()) return "ended";
       const accepted: SessionEvent[] = [];
       for (const event of typeof events === "function" ? events() : events) {
         this.actor.send(event);
@@ -223,7 +259,7 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
         this.actor.send(intent);
         accepted.push(intent);
       }
-      if (accepted.length === 0 && first === undefined) return;
+      if (accepted.length === 0 && first === undefined) return "recorded";
       const sessionId = this.sessionId;
       try {
         await this.recorder.append({
@@ -246,7 +282,64 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
         this.views.published(event);
       }
       this.reconcile();
+      return "recorded";
     });
+  }
+
+  /**
+   * Group commit for prompts: the prompts submitted so far go into the log as one append, at most
+   * {@link MAX_PROMPTS_PER_APPEND} at a time (a long burst never holds the event loop for long), and
+   * each submitter hears the outcome of the append that carried its prompt.
+   */
+  private commitPending(): void {
+    this.batchScheduled = true;
+    let batch: Submission[] = [];
+    void this.commit(() => {
+      batch = this.pending.length <= MAX_PROMPTS_PER_APPEND ? this.pending : this.pending.slice(0, MAX_PROMPTS_PER_APPEND);
+      this.pending = batch === this.pending ? [] : this.pending.slice(MAX_PROMPTS_PER_APPEND);
+      this.batchScheduled = false;
+      if (this.pending.length > 0) this.commitPending();
+      const prompts = this.actor.getSnapshot().context.prompts;
+      const seen = new Set<string>();
+      const events: SessionEvent[] = [];
+      const at = this.env.clock.now();
+      for (const { promptId, text } of batch) {
+        if (seen.has(promptId) || prompts.some((prompt) => prompt.id === promptId)) continue;
+        seen.add(promptId);
+        events.push({ type: "prompt.submitted", promptId, text, at });
+      }
+      return events;
+    }).then((outcome) => {
+      // A commit that never ran its function (the session ended, the recorder failed) leaves every
+      // pending prompt unwritten, and so will every later one.
+      if (outcome !== "recorded") {
+        batch = [...batch, ...this.pending];
+        this.pending = [];
+        this.batchScheduled = false;
+      }
+      const refusal = outcome === "recorded" ? undefined : this.refusal(outcome);
+      for (const submission of batch) {
+        if (refusal === undefined || refusal === "moved") submission.resolve(refusal ?? "recorded");
+        else submission.reject(refusal);
+      }
+    });
+  }
+
+  /** What a prompt that could not be written is told. */
+  private refusal(outcome: "ended" | "failed"): "moved" | EngineError {
+    if (outcome === "ended") return new EngineError("SESSION_ENDED", `session ${this.id} has ended (${this.state})`);
+    // Cluster mode: the lease moved on; the handle hands the prompt to the session's next runner.
+    if (this.env.ownership !== undefined && isStoreError(this.recorder.failure, "LEASE_LOST")) return "moved";
+    return new EngineError("STORE_UNAVAILABLE", `session ${this.id}: the store did not confirm the prompt's append, so it may not be recorded; retry with the same promptId (a recorded one is not added twice)`, {
+      cause: this.recorder.failure,
+      retryAfterMs: STORE_RETRY_AFTER_MS,
+    });
+  }
+
+  private notRecorded(): "moved" {
+    const refusal = this.refusal("failed");
+    if (refusal === "moved") return refusal;
+    throw refusal;
   }
 
   reconcile(): void {
@@ -343,11 +436,13 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
 
   // ---- the end ------------------------------------------------------------------------------
 
-  private async requestClose(reason: string | undefined): Promise<void> {
-    if (!this.isActive()) return;
+  /** Records the close (and aborts a running turn); what became of the close's commit. */
+  private async requestClose(reason: string | undefined): Promise<CommitOutcome> {
+    if (!this.isActive()) return "ended";
     const wasStreaming = this.state === "streaming";
-    await this.commit([reason === undefined ? { type: "close.requested", at: this.env.clock.now() } : { type: "close.requested", reason, at: this.env.clock.now() }]);
+    const outcome = await this.commit([reason === undefined ? { type: "close.requested", at: this.env.clock.now() } : { type: "close.requested", reason, at: this.env.clock.now() }]);
     if (wasStreaming && !this.isStopped()) await this.attachment.current?.abort().catch(() => undefined);
+    return outcome;
   }
 
   /** Stops every timer of the runner: its deadline and a pending re-attach. */
@@ -366,6 +461,20 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     this.end();
   }
 }
+
+/** A prompt waiting to be written, and who waits for it. */
+interface Submission {
+  readonly promptId: string;
+  readonly text: string;
+  readonly resolve: (outcome: "recorded" | "moved") => void;
+  readonly reject: (error: EngineError) => void;
+}
+
+/** Prompts per append when many are submitted at once: large enough to amortise a write, small enough not to hold the event loop. */
+const MAX_PROMPTS_PER_APPEND = 500;
+
+/** A revived runner takes over half a second after the store answers again (see revival.ts). */
+const STORE_RETRY_AFTER_MS = 500;
 
 /** How long a detaching runner waits for a send already on the wire; a runtime that never answers must not hold a shutdown. */
 const IN_FLIGHT_SEND_GRACE_MS = 5_000;

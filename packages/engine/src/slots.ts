@@ -3,42 +3,63 @@
  * order they asked, and a waiter that gives up (its session ended) leaves the line.
  */
 export class Slots {
-  private available: number;
-  private readonly waiting: { grant: () => void; cancelled: boolean }[] = [];
+  private free: number;
+  private readonly waiting: Waiter[] = [];
+  /** Waiters still in line (neither granted nor gone): a count, so asking is cheap. */
+  private inLine = 0;
 
   constructor(capacity: number) {
-    this.available = capacity;
+    this.free = capacity;
   }
 
   /** Resolves when a slot is held; `cancel` withdraws a waiter that no longer needs one. */
   acquire(): { readonly granted: Promise<void>; readonly cancel: () => void } {
-    if (this.available > 0) {
-      this.available--;
+    if (this.free > 0) {
+      this.free--;
       return { granted: Promise.resolve(), cancel: () => undefined };
     }
-    let entry!: { grant: () => void; cancelled: boolean };
+    let waiter!: Waiter;
     const granted = new Promise<void>((resolve) => {
-      entry = { grant: resolve, cancelled: false };
-      this.waiting.push(entry);
+      waiter = { grant: resolve, state: "waiting" };
+      this.waiting.push(waiter);
     });
-    return { granted, cancel: () => (entry.cancelled = true) };
+    this.inLine++;
+    const cancel = () => {
+      if (waiter.state !== "waiting") return;
+      waiter.state = "gone";
+      this.inLine--;
+    };
+    return { granted, cancel };
   }
 
   release(): void {
     for (;;) {
       const next = this.waiting.shift();
       if (next === undefined) {
-        this.available++;
+        this.free++;
         return;
       }
-      if (!next.cancelled) {
+      if (next.state === "waiting") {
+        next.state = "granted";
+        this.inLine--;
         next.grant();
         return;
       }
     }
   }
 
+  /** Waiters in line. */
   get queued(): number {
-    return this.waiting.filter((entry) => !entry.cancelled).length;
+    return this.inLine;
   }
+
+  /** Slots free now. */
+  get available(): number {
+    return this.free;
+  }
+}
+
+interface Waiter {
+  readonly grant: () => void;
+  state: "waiting" | "granted" | "gone";
 }

@@ -1,7 +1,9 @@
 import type { LifecycleState, SessionLogEvent, SessionOutcome, SessionSnapshot } from "@cloudsession/machine";
 import type { TurnText } from "@cloudsession/rx";
 import { BehaviorSubject, Subject, distinctUntilChanged, merge, switchMap, type Observable } from "rxjs";
-import type { SessionHandle } from "./sessionHandle.js";
+import { EngineError } from "./engineError.js";
+import { checkPromptId } from "./promptChecks.js";
+import type { SendOptions, SessionHandle } from "./sessionHandle.js";
 import type { LoggedSession } from "./loggedSession.js";
 
 /**
@@ -25,8 +27,8 @@ export class SwitchableSessionHandle implements SessionHandle {
   private remoteUrlView: Observable<string> | undefined;
   private textView: Observable<TurnText> | undefined;
   private eventsView: Observable<SessionLogEvent> | undefined;
-  /** Prompts sent through this handle that may not be in the log yet: re-submitted after a switch. */
-  private unconfirmed: Map<string, string> | undefined;
+  /** Sends waiting for the runner after this one (their prompt was not written: the session moved). */
+  private switched: { promise: Promise<void>; resolve: () => void } | undefined;
   private closeReason: { reason?: string } | undefined;
   /** The prompt whose turn an `abortTurn()` through this handle was for: carried to the next runner. */
   private abortFor: string | undefined;
@@ -80,12 +82,10 @@ export class SwitchableSessionHandle implements SessionHandle {
     this.current = next;
     this.bodies?.next(next);
     this.watch(next);
-    // A prompt or close the previous runner accepted but could not record travels on.
-    const known = new Set(next.snapshot().context.prompts.map((prompt) => prompt.id));
-    for (const [promptId, text] of this.unconfirmed ?? []) {
-      if (known.has(promptId)) this.unconfirmed?.delete(promptId);
-      else next.submit(promptId, text);
-    }
+    // A send the previous runner could not record tries this one (see `send`).
+    this.switched?.resolve();
+    this.switched = undefined;
+    // A close the previous runner accepted but could not record travels on.
     if (this.closeReason !== undefined) void next.close(this.closeReason.reason);
     // An abort for the turn still running in the next runner's log travels on too (once its
     // history is settled the runner sends it only if that turn is still running).
@@ -108,16 +108,18 @@ export class SwitchableSessionHandle implements SessionHandle {
     return this.body.snapshot();
   }
 
-  send(text: string): string {
-    const promptId = this.body.send(text);
-    const unconfirmed = (this.unconfirmed ??= new Map<string, string>());
-    unconfirmed.set(promptId, text);
-    // Forget the ones the log has by now, when the runner can tell (its machine not ahead of the log).
-    if (unconfirmed.size > UNCONFIRMED_PRUNE_FROM) {
-      const recorded = this.body.recordedPromptIds();
-      if (recorded !== undefined) for (const id of unconfirmed.keys()) if (recorded.has(id)) unconfirmed.delete(id);
+  /**
+   * Queues a prompt; resolves with its id once the prompt is durable (see {@link SessionHandle.send}).
+   * When the session moves to another runner before the prompt is written (cluster mode: a lease
+   * lost), the same prompt, under the same id, goes to the next runner.
+   */
+  async send(text: string, options?: SendOptions): Promise<string> {
+    const promptId = options?.promptId === undefined ? this.current.mintPromptId() : checkPromptId(options.promptId);
+    for (;;) {
+      const body = this.current;
+      if ((await body.submitPrompt(promptId, text)) === "recorded") return promptId;
+      await this.replaced(body);
     }
-    return promptId;
   }
 
   abortTurn(): Promise<void> {
@@ -135,6 +137,16 @@ export class SwitchableSessionHandle implements SessionHandle {
     return this.body.settled();
   }
 
+  /** Resolves once `body` no longer stands for the session here; `SESSION_ENDED` if the session ends first. */
+  private async replaced(body: LoggedSession): Promise<void> {
+    if (this.current === body && !this.ended) {
+      let resolve!: () => void;
+      this.switched ??= { promise: new Promise<void>((done) => (resolve = done)), resolve: () => resolve() };
+      await this.switched.promise;
+    }
+    if (this.current === body) throw new EngineError("SESSION_ENDED", `session ${this.id} has ended (${this.state})`);
+  }
+
   /** The runner standing for the session, as it changes. */
   private followed(): BehaviorSubject<LoggedSession> {
     return (this.bodies ??= new BehaviorSubject(this.current));
@@ -144,13 +156,10 @@ export class SwitchableSessionHandle implements SessionHandle {
     void runner.outcome.then((outcome) => {
       if (this.current !== runner) return;
       this.ended = true;
-      this.unconfirmed = undefined;
       this.resolveOutcome(outcome);
+      this.switched?.resolve();
       this.bodies?.complete();
       this.missed?.complete();
     });
   }
 }
-
-/** Prompts sent through a handle before the ones already in the log are forgotten. */
-const UNCONFIRMED_PRUNE_FROM = 16;

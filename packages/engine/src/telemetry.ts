@@ -58,7 +58,7 @@ function instrumentsFor(meter: Meter): Instruments {
  * no subscription, nothing kept per session (a host registers the SDK before creating the engine).
  *
  * @example
- * const session = engine.start({ repository, prompts });
+ * const session = await engine.start({ repository, prompts });
  * observeSession(session); // the engine does this for every session it starts, resumes or recovers
  */
 export function observeSession(session: SessionHandle): void {
@@ -75,6 +75,8 @@ export function observeSession(session: SessionHandle): void {
       "cloudsession.repository.name": repository.name,
       ...(repository.branch === undefined ? {} : { "cloudsession.repository.branch": repository.branch }),
       ...(session.sessionId === null ? {} : { "cloudsession.sdk_session.id": session.sessionId }),
+      // Set to true by a re-attach (the handle is observed once its start is in the log, after `session.requested`).
+      "cloudsession.session.resumed": false,
     },
   });
   // Nothing registered: every span and instrument below would be a no-op, so do not pay for the
@@ -98,9 +100,6 @@ export function observeSession(session: SessionHandle): void {
 
   const onEvent = (event: SessionLogEvent) => {
     switch (event.type) {
-      case "session.requested":
-        sessionSpan.setAttribute("cloudsession.session.resumed", false);
-        break;
       case "reservation.succeeded":
         sessionSpan.setAttribute("cloudsession.sdk_session.id", event.sessionId);
         sessionSpan.addEvent("reservation.succeeded", {}, time(event.at));

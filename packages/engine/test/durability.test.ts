@@ -1,7 +1,8 @@
 import { StoreError, createInMemoryStore, type EventStore, type NewEvent } from "@cloudsession/store";
 import { describe, expect, test } from "vitest";
-import { createEngine, isEngineError, type Engine, type SessionHandle } from "../src/index.js";
-import { completed, received, useHarness, waitFor, type Harness } from "./support/harness.js";
+import { createEngine, isEngineError, type Engine } from "../src/index.js";
+import { UNACKNOWLEDGED_START } from "../src/revival.js";
+import { completed, received, sendUntilAccepted, useHarness, waitFor, type Harness } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };
 const setUp = useHarness();
@@ -12,7 +13,7 @@ describe("durability", () => {
     h = await setUp({ defaults: { agentNeverConnects: true } });
     const store = createInMemoryStore();
     const first = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, timeouts: { agentStartTimeoutMs: 300 } });
-    const session = first.start({ repository, prompts: ["waiting"] });
+    const session = await first.start({ repository, prompts: ["waiting"] });
     await waitFor(() => session.state === "awaiting-agent", "awaiting-agent");
     await first.close(); // the process "stops" with the deadline armed
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -31,8 +32,8 @@ describe("durability", () => {
     h = await setUp({});
     const store = createInMemoryStore();
     const first = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
-    const good = first.start({ repository, prompts: ["one"] });
-    const bad = first.start({ repository, prompts: ["two"] });
+    const good = await first.start({ repository, prompts: ["one"] });
+    const bad = await first.start({ repository, prompts: ["two"] });
     await waitFor(() => completed(good) === 1 && completed(bad) === 1, "both turns");
     await first.close();
     const { nextExpectedVersion: badVersion } = await store.append(bad.id, [{ type: "mystery.happened", data: { at: 1 } }]);
@@ -46,7 +47,7 @@ describe("durability", () => {
     expect((errors[0] as Error).message).toContain(bad.id);
     expect((errors[0] as Error).message).toContain(`event ${badVersion}`);
     await expect(second.resume(bad.id)).rejects.toMatchObject({ code: "CORRUPTED_LOG" });
-    recovered[0]?.send("three");
+    await recovered[0]?.send("three");
     await waitFor(() => completed(recovered[0]!) === 2, "the recovered session's next turn");
     await second.close({ sessions: "close" });
   });
@@ -55,7 +56,7 @@ describe("durability", () => {
     h = await setUp({});
     const inner = createInMemoryStore();
     const first = createEngine({ runtimeUrl: h.sim.url, store: inner, heartbeatMs: 0 });
-    const sessions = [0, 1, 2].map((n) => first.start({ repository, prompts: [`p${n}`] }));
+    const sessions = await Promise.all([0, 1, 2].map((n) => first.start({ repository, prompts: [`p${n}`] })));
     await waitFor(() => sessions.every((session) => completed(session) === 1), "three turns");
     await first.close();
 
@@ -84,7 +85,7 @@ describe("durability", () => {
     h = await setUp({});
     const inner = createInMemoryStore();
     const first = createEngine({ runtimeUrl: h.sim.url, store: inner, heartbeatMs: 0 });
-    const [a, bad, c] = [0, 1, 2].map((n) => first.start({ repository, prompts: [`p${n}`] }));
+    const [a, bad, c] = await Promise.all([0, 1, 2].map((n) => first.start({ repository, prompts: [`p${n}`] })));
     await waitFor(() => [a, bad, c].every((session) => completed(session!) === 1), "three turns");
     await first.close();
 
@@ -100,7 +101,9 @@ describe("durability", () => {
     expect(recovered.map((session) => session.id)).toEqual([a!.id, c!.id]);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.[1]).toBe(bad!.id);
-    expect(errors[0]?.[0]).toMatchObject({ code: "CORRUPTED_EVENT" });
+    // The store's CORRUPTED_EVENT, as the engine's CORRUPTED_LOG naming the session.
+    expect(errors[0]?.[0]).toMatchObject({ code: "CORRUPTED_LOG", cause: { code: "CORRUPTED_EVENT" } });
+    expect((errors[0]?.[0] as Error).message).toContain(bad!.id);
     await second.close({ sessions: "close" });
   });
 
@@ -129,7 +132,7 @@ describe("durability", () => {
         if (point === "recorded:reservation.succeeded") void session.close();
       },
     });
-    const session = first.start({ repository, prompts: ["kept"] });
+    const session = await first.start({ repository, prompts: ["kept"] });
     let ended = false;
     void session.outcome.then(() => (ended = true));
     await waitFor(() => refuseClose !== undefined, "the close's append");
@@ -150,20 +153,24 @@ describe("durability", () => {
     await second.close();
   });
 
-  test("a store outage under a running session: it carries on from its log once the store answers, a prompt sent meanwhile is answered once", async () => {
+  test("a store outage under a running session: a send is refused with STORE_UNAVAILABLE, nothing half-written; retried under its id once the store answers, it is answered once", async () => {
     h = await setUp({ defaults: { noise: false } });
     const store = createInMemoryStore();
     let down = false;
     const { engine, errors } = engineOn(refusingStore(store, () => down, { reads: true }));
     try {
-      const session = engine.start({ repository, prompts: ["before"] });
+      const session = await engine.start({ repository, prompts: ["before"] });
       await waitFor(() => completed(session) === 1, "the first turn");
       down = true;
-      session.send("during the outage");
+      await expect(session.send("during the outage", { promptId: "p-outage" })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE", retryAfterMs: 500 });
       await waitFor(() => errors.length === 1, "the failed append to be reported");
+      // While the runner waits for the store, a send is refused at once (not queued behind the failure).
+      await expect(session.send("during the outage", { promptId: "p-outage" })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
       // Longer than the first wait before a revival (0.5 s): that try finds the store still away.
       await new Promise((resolve) => setTimeout(resolve, 800));
+      expect((await store.readStream(session.id)).events.map((event) => event.type)).not.toContain("close.requested");
       down = false;
+      expect(await sendUntilAccepted(session, "during the outage", "p-outage")).toBe("p-outage");
       await waitFor(() => completed(session) === 2, "the prompt sent during the outage to be answered");
       expect(received(h.sim, session)).toEqual(["before", "during the outage"]);
       expect((await session.close()).state).toBe("closed");
@@ -186,11 +193,15 @@ describe("durability", () => {
     };
     const { engine, errors } = engineOn(refusingStore(store, refuseOnce));
     try {
-      const session = engine.start({ repository, prompts: ["before"] });
+      const session = await engine.start({ repository, prompts: ["before"] });
       await waitFor(() => completed(session) === 1, "the first turn");
       refuse = true;
-      session.send("one"); // refused
-      session.send("two"); // the store takes appends again: it must not land before "one"
+      await expect(session.send("one", { promptId: "one" })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+      // The store takes appends again, but the runner that failed writes nothing more: "two" is
+      // refused too, so it can never land before "one".
+      await expect(session.send("two", { promptId: "two" })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+      await sendUntilAccepted(session, "one", "one");
+      await sendUntilAccepted(session, "two", "two");
       await waitFor(() => completed(session) === 3, "both prompts answered after the revival");
       expect(received(h.sim, session)).toEqual(["before", "one", "two"]);
       const log = await engine.history(session.id);
@@ -208,15 +219,15 @@ describe("durability", () => {
     let down = false;
     const { engine, errors } = engineOn(refusingStore(store, () => down, { reads: true }));
     try {
-      const session = engine.start({ repository, prompts: ["long"] });
-      await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts[0]?.status === "sent", "streaming");
+      const session = await engine.start({ repository, prompts: ["long"] });
+      await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts.at(0)?.status === "sent", "streaming");
       down = true;
       await session.abortTurn();
       await waitFor(() => errors.length === 1, "the refused abort to be reported");
       await new Promise((resolve) => setTimeout(resolve, 300));
       down = false;
-      await waitFor(() => session.snapshot().context.prompts[0]?.status === "interrupted", "the turn to be interrupted");
-      expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
+      await waitFor(() => session.snapshot().context.prompts.at(0)?.status === "interrupted", "the turn to be interrupted");
+      expect(session.snapshot().context.prompts.at(0)?.reason).toBe("aborted");
       expect((await session.close()).state).toBe("closed");
     } finally {
       await engine.close();
@@ -228,11 +239,11 @@ describe("durability", () => {
     const store = createInMemoryStore();
     let refuse = false;
     const { engine, errors } = engineOn(refusingStore(store, () => refuse));
-    const healthy = engine.start({ repository, prompts: ["fine"] });
-    const failing = engine.start({ repository, prompts: ["first"] });
+    const healthy = await engine.start({ repository, prompts: ["fine"] });
+    const failing = await engine.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(healthy) === 1 && completed(failing) === 1, "both first turns");
     refuse = true;
-    failing.send("refused");
+    await expect(failing.send("refused")).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
     await waitFor(() => errors.length === 1, "the refused append to be reported");
     refuse = false;
     await engine.close({ sessions: "close" });
@@ -244,7 +255,7 @@ describe("durability", () => {
     h = await setUp({ defaults: { noise: false } });
     const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
     try {
-      const session = engine.start({ repository, prompts: ["only"] });
+      const session = await engine.start({ repository, prompts: ["only"] });
       await waitFor(() => completed(session) === 1, "the turn");
       await session.close();
       const states: string[] = [];
@@ -255,31 +266,57 @@ describe("durability", () => {
     }
   });
 
-  test("a session whose first append failed begins again once the store answers, its prompts under the same ids", async () => {
+  test("a start whose first append is refused is rejected with STORE_UNAVAILABLE and never runs: nothing in the log, no create at the runtime", async () => {
     h = await setUp({ defaults: { noise: false } });
     const store = createInMemoryStore();
     let refusals = 1;
-    const flaky = refusingStore(store, () => refusals-- > 0);
-    const errors: unknown[] = [];
-    let idsAtFailure: string[] = [];
-    let session: SessionHandle | undefined;
-    const engine = createEngine({
-      runtimeUrl: h.sim.url,
-      store: flaky,
-      heartbeatMs: 0,
-      onError: (error) => {
-        errors.push(error);
-        idsAtFailure = session?.snapshot().context.prompts.map((prompt) => prompt.id) ?? [];
-      },
-    });
+    const { engine, errors } = engineOn(refusingStore(store, () => refusals-- > 0));
     try {
-      session = engine.start({ repository, prompts: ["first"] });
-      await waitFor(() => completed(session!) === 1, "the first turn");
-      expect(received(h.sim, session)).toEqual(["first"]);
-      expect(idsAtFailure).toHaveLength(1);
-      expect(session.snapshot().context.prompts.map((prompt) => prompt.id)).toEqual(idsAtFailure);
-      expect((await session.close()).state).toBe("closed");
+      await expect(engine.start({ repository, prompts: ["first"] })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE", cause: { message: "database unavailable" } });
+      expect(engine.sessions).toEqual([]);
+      // Past the first wait of the check for an append that landed after all (0.5 s).
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      expect(await store.listStreams({ status: "all" })).toEqual([]);
+      expect(h.sim.stats.sessionsCreated).toBe(0);
       expect(errors).toHaveLength(1);
+      // The store answers again: the next start goes through.
+      const session = await engine.start({ repository, prompts: ["second"] });
+      await waitFor(() => completed(session) === 1, "the next session's turn");
+      expect(received(h.sim, session)).toEqual(["second"]);
+      await session.close();
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test("a start whose first append landed although the store reported a failure is rejected, and the session is ended unrun once the store answers", async () => {
+    h = await setUp({ defaults: { noise: false } });
+    const store = createInMemoryStore();
+    let lieOnce = true;
+    const lying: EventStore = {
+      ...store,
+      // The write lands, then the connection drops before the store's answer arrives.
+      append: async (streamId, events, options) => {
+        const result = await store.append(streamId, events, options);
+        if (lieOnce) {
+          lieOnce = false;
+          throw new Error("connection terminated unexpectedly");
+        }
+        return result;
+      },
+    };
+    const { engine } = engineOn(lying);
+    try {
+      await expect(engine.start({ repository, prompts: ["never run"] })).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
+      const [stream] = await store.listStreams({ status: "all" });
+      for (let tries = 0; !(await store.readStream(stream!.streamId)).final; tries++) {
+        if (tries > 100) throw new Error("the unacknowledged session was not ended");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const log = await engine.history(stream!.streamId);
+      expect(log.map((event) => event.type)).toEqual(["session.requested", "prompt.submitted", "close.requested"]);
+      expect(log.at(-1)).toMatchObject({ reason: UNACKNOWLEDGED_START });
+      expect(h.sim.stats.sessionsCreated).toBe(0);
     } finally {
       await engine.close();
     }
@@ -292,16 +329,16 @@ describe("durability", () => {
     const durable = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0, persistDeltas: true });
     try {
       const texts: string[] = [];
-      const a = liveOnly.start({ repository, prompts: ["x"] });
+      const a = await liveOnly.start({ repository, prompts: ["x"] });
       a.text$.subscribe(({ text }) => texts.push(text));
-      const b = durable.start({ repository, prompts: ["y"] });
+      const b = await durable.start({ repository, prompts: ["y"] });
       await waitFor(() => completed(a) === 1 && completed(b) === 1, "both turns");
       const typesOf = async (id: string) => (await store.readStream(id)).events.map((event) => event.type);
       expect(await typesOf(a.id)).not.toContain("assistant.delta");
       expect((await typesOf(b.id)).filter((type) => type === "assistant.delta").length).toBeGreaterThan(3);
       expect(texts.length).toBeGreaterThan(3); // the live view still saw the deltas
       expect(texts.at(-1)).toBe("streamed reply");
-      expect(a.snapshot().context.prompts[0]?.reply).toBe("streamed reply");
+      expect(a.snapshot().context.prompts.at(0)?.reply).toBe("streamed reply");
     } finally {
       await liveOnly.close({ sessions: "close" });
       await durable.close({ sessions: "close" });

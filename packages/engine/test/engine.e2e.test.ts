@@ -18,7 +18,7 @@ describe("engine against the simulator, through the real SDK client", () => {
   test("normal: prompts given at start are delivered once, in order, and the URL is kept", async () => {
     sim = await startSimulator({ seed: 1, timeScale });
     engine = createEngine({ runtimeUrl: sim.url });
-    const session = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["first", "second"] });
+    const session = await engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["first", "second"] });
     expect(session.state).toBe("reserving");
     const states: string[] = [];
     session.state$.subscribe((state) => states.push(state));
@@ -49,9 +49,9 @@ describe("engine against the simulator, through the real SDK client", () => {
       },
     };
     engine = createEngine({ runtimeUrl: sim.url, store: watched });
-    const session = engine.start({ repository: { owner: "octo", name: "one-write" }, prompts: ["queued"] });
+    const session = await engine.start({ repository: { owner: "octo", name: "one-write" }, prompts: ["queued"] });
     await waitFor(() => session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length === 1);
-    session.send("while ready");
+    await session.send("while ready");
     await waitFor(() => session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length === 2);
     await session.close();
     // The agent's start makes the queued prompt due; a prompt submitted while ready is due at once.
@@ -66,13 +66,13 @@ describe("engine against the simulator, through the real SDK client", () => {
     sim = await startSimulator({ seed: 3, timeScale, defaults: { noise: false } });
     const sends: string[] = [];
     engine = createEngine({ runtimeUrl: sim.url, probe: (point, key) => point === "before:send" && sends.push(key) });
-    const session = engine.start({ repository: { owner: "octo", name: "slow-subscriber" }, prompts: ["queued"] });
+    const session = await engine.start({ repository: { owner: "octo", name: "slow-subscriber" }, prompts: ["queued"] });
     const sentWhenHeard: number[] = [];
     session.events$.subscribe((event) => {
       if (event.type === "prompt.dispatching") sentWhenHeard.push(sends.filter((key) => key === session.id).length);
     });
     await waitFor(() => session.snapshot().context.prompts.some((prompt) => prompt.status === "completed"));
-    session.send("while ready");
+    await session.send("while ready");
     await waitFor(() => session.snapshot().context.prompts.filter((prompt) => prompt.status === "completed").length === 2);
     await session.close();
     // Both intents (queued before the agent came, and sent while ready) were heard with their send already made.
@@ -82,7 +82,7 @@ describe("engine against the simulator, through the real SDK client", () => {
   test("policy_blocked: blocked, never retried, prompts undelivered", async () => {
     sim = await startSimulator({ seed: 2, timeScale, defaults: { createFault: { kind: "policy_blocked" } } });
     engine = createEngine({ runtimeUrl: sim.url });
-    const session = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["hello"] });
+    const session = await engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["hello"] });
     const outcome = await session.outcome;
     expect(outcome.state).toBe("blocked");
     expect(outcome.failure).toMatchObject({ phase: "reserving", reason: "policy_blocked" });

@@ -14,11 +14,11 @@ describe("input is checked before any RPC", () => {
     [{ owner: "-bad", name: "repo" }, /owner/],
     [{ owner: "octo", name: "has space" }, /name/],
     [{ owner: "octo", name: "ok", branch: "bad..branch" }, /branch/],
-  ])("%j is refused with INVALID_REPOSITORY", (repo, message) => {
+  ])("%j is refused with INVALID_REPOSITORY", async (repo, message) => {
     const engine = createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0 });
     let caught: unknown;
     try {
-      engine.start({ repository: repo });
+      await engine.start({ repository: repo });
     } catch (error) {
       caught = error;
     }
@@ -26,9 +26,9 @@ describe("input is checked before any RPC", () => {
     expect((caught as Error).message).toMatch(message);
   });
 
-  test("empty prompts and bad options are refused", () => {
+  test("empty prompts and bad options are refused", async () => {
     const engine = createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0 });
-    expect(() => engine.start({ repository, prompts: [" "] })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
+    await expect(engine.start({ repository, prompts: [" "] })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     expect(() => createEngine({ maxConcurrent: 0 })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", clientOptions: {} })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
     expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: Number.NaN })).toThrow(/heartbeatMs must be/);
@@ -39,12 +39,12 @@ describe("input is checked before any RPC", () => {
     [{ turnStallTimeoutMs: 0 }, /turnStallTimeoutMs must be a finite number of milliseconds > 0, got 0/],
     [{ agentStartTimeoutMs: Number.POSITIVE_INFINITY }, /agentStartTimeoutMs .* got Infinity/],
     [{ reservationTimeoutMs: Number.NaN }, /reservationTimeoutMs .* got NaN/],
-  ])("time limit %j is refused with INVALID_ARGUMENT, at construction and per session", (timeouts, message) => {
+  ])("time limit %j is refused with INVALID_ARGUMENT, at construction and per session", async (timeouts, message) => {
     expect(() => createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0, timeouts })).toThrow(message);
     const engine = createEngine({ runtimeUrl: "127.0.0.1:1", heartbeatMs: 0 });
     let caught: unknown;
     try {
-      engine.start({ repository, settings: timeouts });
+      await engine.start({ repository, settings: timeouts });
     } catch (error) {
       caught = error;
     }
@@ -83,7 +83,7 @@ describe("identity", () => {
 
   test("an external runtime reads them from its own environment; the engine records them in the log", async () => {
     h = await setUp({}, { integrationId: "acme-bot" }, { env: { GITHUB_COPILOT_INTEGRATION_ID: "acme-bot" } });
-    const session = h.engine.start({ repository });
+    const session = await h.engine.start({ repository });
     await session.settled();
     expect(h.sim.stats.identity.integrationId).toBe("acme-bot");
     const stream = await h.store.readStream(session.id);
@@ -95,16 +95,16 @@ describe("identity", () => {
 describe("sessions", () => {
   test("send after the end is refused with SESSION_ENDED; the outcome stays", async () => {
     h = await setUp({});
-    const session = h.engine.start({ repository });
+    const session = await h.engine.start({ repository });
     const outcome = await session.close("done");
     expect(outcome).toMatchObject({ state: "closed", closeReason: "done" });
-    expect(() => session.send("late")).toThrow(expect.objectContaining({ code: "SESSION_ENDED" }));
+    await expect(session.send("late")).rejects.toMatchObject({ code: "SESSION_ENDED" });
   });
 
   test("an AbortSignal closes the session", async () => {
     h = await setUp({ defaults: { agentConnectLatencyMs: [60_000, 60_000] } });
     const controller = new AbortController();
-    const session = h.engine.start({ repository, prompts: ["never"], signal: controller.signal });
+    const session = await h.engine.start({ repository, prompts: ["never"], signal: controller.signal });
     await waitFor(() => session.state === "awaiting-agent", "awaiting-agent");
     controller.abort();
     const outcome = await session.outcome;
@@ -114,28 +114,28 @@ describe("sessions", () => {
 
   test("maxConcurrent: later sessions wait their turn, first come first served", async () => {
     h = await setUp({ defaults: { reply: "ok" } }, { maxConcurrent: 1 });
-    const first = h.engine.start({ repository, prompts: ["a"] });
-    const second = h.engine.start({ repository, prompts: ["b"] });
-    const third = h.engine.start({ repository, prompts: ["c"] });
-    await waitFor(() => first.snapshot().context.prompts[0]?.status === "completed", "first turn");
+    const first = await h.engine.start({ repository, prompts: ["a"] });
+    const second = await h.engine.start({ repository, prompts: ["b"] });
+    const third = await h.engine.start({ repository, prompts: ["c"] });
+    await waitFor(() => first.snapshot().context.prompts.at(0)?.status === "completed", "first turn");
     expect(second.sessionId).toBeNull();
     expect(third.sessionId).toBeNull();
     await first.close();
-    await waitFor(() => second.snapshot().context.prompts[0]?.status === "completed", "second turn");
+    await waitFor(() => second.snapshot().context.prompts.at(0)?.status === "completed", "second turn");
     expect(third.sessionId).toBeNull();
     await second.close();
-    await waitFor(() => third.snapshot().context.prompts[0]?.status === "completed", "third turn");
+    await waitFor(() => third.snapshot().context.prompts.at(0)?.status === "completed", "third turn");
     await third.close();
     expect(h.sim.sessionIds()).toEqual([first.sessionId, second.sessionId, third.sessionId]);
   });
 
   test("abortTurn interrupts the running turn and the queue continues", async () => {
     h = await setUp({ defaults: { chunkLatencyMs: [2_000, 2_000], chunkSizeChars: [1, 1] } });
-    const session = h.engine.start({ repository, prompts: ["long", "next"] });
-    await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts[0]?.status === "sent", "streaming");
+    const session = await h.engine.start({ repository, prompts: ["long", "next"] });
+    await waitFor(() => session.state === "streaming" && session.snapshot().context.prompts.at(0)?.status === "sent", "streaming");
     await session.abortTurn();
-    await waitFor(() => session.snapshot().context.prompts[0]?.status === "interrupted", "interrupted");
-    expect(session.snapshot().context.prompts[0]?.reason).toBe("aborted");
+    await waitFor(() => session.snapshot().context.prompts.at(0)?.status === "interrupted", "interrupted");
+    expect(session.snapshot().context.prompts.at(0)?.reason).toBe("aborted");
     await waitFor(() => received(h.sim, session).length === 2, "next prompt delivered");
     await session.close();
   });
@@ -146,8 +146,8 @@ describe("sessions", () => {
     const setNoDelay = vi.spyOn(Socket.prototype, "setNoDelay");
     try {
       const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
-      const session = engine.start({ repository, prompts: ["x"] });
-      await waitFor(() => session.snapshot().context.prompts[0]?.status === "completed", "answered");
+      const session = await engine.start({ repository, prompts: ["x"] });
+      await waitFor(() => session.snapshot().context.prompts.at(0)?.status === "completed", "answered");
       // The engine's client socket is the one whose far end is the runtime (the simulator's own sockets have it near).
       const turnedOff = setNoDelay.mock.contexts.filter((socket, call) => setNoDelay.mock.calls[call]?.[0] !== false && (socket as Socket).remotePort === port);
       expect(turnedOff).toHaveLength(1);
@@ -172,7 +172,7 @@ describe("sessions", () => {
   test("engine.close() detaches every session it holds from the runtime (once each), and they stay open there", async () => {
     h = await setUp({});
     const engine = createEngine({ runtimeUrl: h.sim.url, heartbeatMs: 0 });
-    const sessions = Array.from({ length: 20 }, (_, index) => engine.start({ repository: { owner: "octo", name: `demo-${index}` } }));
+    const sessions = await Promise.all(Array.from({ length: 20 }, (_, index) => engine.start({ repository: { owner: "octo", name: `demo-${index}` } })));
     await waitFor(() => sessions.every((session) => session.state === "ready"), "all ready");
     await engine.close();
     const detaches = sessions.map((session) => h.sim.stats.sessions.get(session.sessionId ?? "")?.detaches);
@@ -187,7 +187,7 @@ describe("sessions", () => {
     const proxy = await freezableProxy(Number(new URL(`tcp://${h.sim.url}`).port));
     try {
       const engine = createEngine({ runtimeUrl: proxy.url, heartbeatMs: 0 });
-      const sessions = Array.from({ length: 3 }, (_, index) => engine.start({ repository: { owner: "octo", name: `frozen-${index}` } }));
+      const sessions = await Promise.all(Array.from({ length: 3 }, (_, index) => engine.start({ repository: { owner: "octo", name: `frozen-${index}` } })));
       await waitFor(() => sessions.every((session) => session.state === "ready"), "all ready");
       proxy.freeze();
       await engine.close();
@@ -202,11 +202,11 @@ describe("sessions", () => {
     h = await setUp({});
     const store = createInMemoryStore();
     const engine = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
-    const kept = engine.start({ repository, prompts: ["x"] });
+    const kept = await engine.start({ repository, prompts: ["x"] });
     await waitFor(() => kept.state === "ready", "ready");
     await engine.close();
     expect((await store.listStreams({ status: "open" })).map((summary) => summary.streamId)).toEqual([kept.id]);
-    expect(() => engine.start({ repository })).toThrow(expect.objectContaining({ code: "ENGINE_CLOSED" }));
+    await expect(engine.start({ repository })).rejects.toMatchObject({ code: "ENGINE_CLOSED" });
 
     const other = createEngine({ runtimeUrl: h.sim.url, store, heartbeatMs: 0 });
     const [recovered] = await other.recover();

@@ -3,7 +3,7 @@ import { openPostgresStore, type EventStore } from "@cloudsession/store";
 import pg from "pg";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { createEngine, type Engine } from "../src/index.js";
-import { completed, received, waitFor } from "./support/harness.js";
+import { completed, received, sendUntilAccepted, waitFor } from "./support/harness.js";
 import { canConnect, testPostgresUrl } from "./support/postgres.js";
 
 const postgresUrl = testPostgresUrl;
@@ -37,7 +37,7 @@ describe.skipIf(!postgresReachable)("a real PostgreSQL going away under running 
     store = await openPostgresStore({ connectionString: `${postgresUrl}?application_name=${tag}`, schema });
     const errors: unknown[] = [];
     engine = createEngine({ runtimeUrl: sim.url, store, heartbeatMs: 0, onError: (error) => errors.push(error) });
-    const sessions = [0, 1, 2].map((index) => engine!.start({ repository: { owner: "octo", name: `outage-${index}` }, prompts: [`before ${index}`] }));
+    const sessions = await Promise.all([0, 1, 2].map((index) => engine!.start({ repository: { owner: "octo", name: `outage-${index}` }, prompts: [`before ${index}`] })));
     await waitFor(() => sessions.every((session) => completed(session) === 1), "the first turns");
 
     // For ~1.5 s every connection of the store is terminated every 15 ms (a database restarting
@@ -51,8 +51,10 @@ describe.skipIf(!postgresReachable)("a real PostgreSQL going away under running 
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
     })();
+    // Each prompt is sent as a careful caller does: a refusal (the store did not confirm) is tried
+    // again under the same promptId until accepted, so it is recorded once, whatever a failed try left.
     for (const round of [0, 1]) {
-      for (const [index, session] of sessions.entries()) session.send(`during ${round}.${index}`);
+      await Promise.all(sessions.map((session, index) => sendUntilAccepted(session, `during ${round}.${index}`, `${session.id}:${round}`)));
       await new Promise((resolve) => setTimeout(resolve, 700));
     }
     killing = false;

@@ -12,11 +12,11 @@ test("the README's example runs, and the README shows exactly this code", async 
     const { createEngine } = await import("@cloudsession/engine");
 
     const engine = createEngine({ runtimeUrl });
-    const session = engine.start({
+    const session = await engine.start({
       repository: { owner: "octo", name: "demo", branch: "main" },
       prompts: ["Summarise the README"],
     });
-    session.send("Now list the open TODOs"); // queued until the agent is really there
+    await session.send("Now list the open TODOs"); // in the log now; sent once the agent is really there
 
     session.state$.subscribe((state) => print(`state: ${state}`));
     session.remoteUrl$.subscribe((url) => print(`Mission Control: ${url}`));

@@ -22,7 +22,7 @@ function foldEveryEvent(log: readonly SessionLogEvent[]) {
 describe("restore", () => {
   test("a mid-turn log full of durable deltas restores to the snapshot of every event folded in", async () => {
     const h = await setUp({ defaults: { chunkSizeChars: [1, 1], reply: "streamed one character at a time" } }, { persistDeltas: true, heartbeatMs: 0 });
-    const session = h.engine.start({ repository, prompts: ["x"] });
+    const session = await h.engine.start({ repository, prompts: ["x"] });
     await waitFor(() => completed(session) === 1, "the turn");
     await h.engine.settled();
     const rows = (await h.store.readStream(session.id)).events;
@@ -54,7 +54,7 @@ describe("restore", () => {
 
   test("a restored session with a deadline keeps retrying a failed re-attach (arming the deadline does not cancel the retry)", async () => {
     const h = await setUp({ defaults: { reply: "hello" } }, { heartbeatMs: 0 });
-    const session = h.engine.start({ repository, prompts: ["x"] });
+    const session = await h.engine.start({ repository, prompts: ["x"] });
     await waitFor(() => completed(session) === 1, "the turn");
     await h.engine.settled();
     const rows = (await h.store.readStream(session.id)).events;
@@ -81,7 +81,7 @@ describe("restore", () => {
 
   test("a session closed while it re-attaches lets its runtime session go once the re-attach lands", async () => {
     const h = await setUp({}, { heartbeatMs: 0 });
-    const session = h.engine.start({ repository, prompts: ["x"] });
+    const session = await h.engine.start({ repository, prompts: ["x"] });
     await waitFor(() => completed(session) === 1, "the turn");
     const sessionId = session.sessionId ?? "";
     await h.engine.close(); // detach #1

@@ -11,7 +11,7 @@ let h: Harness;
 describe("engine scenarios through the real SDK client and the simulator", () => {
   test("slow agent: prompts sent before the agent is there are all delivered, none dropped", async () => {
     h = await setUp({ defaults: { agentConnectLatencyMs: [3000, 3000] } });
-    const session = h.engine.start({ repository });
+    const session = await h.engine.start({ repository });
     const ids = [session.send("one"), session.send("two")];
     await waitFor(() => session.state === "awaiting-agent", "awaiting-agent");
     ids.push(session.send("three"));
@@ -26,7 +26,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
 
   test("agent never connects: failed in phase awaiting-agent, prompts undelivered", async () => {
     h = await setUp({ defaults: PRESET_BEHAVIOURS["never-connects"] }, { timeouts: { agentStartTimeoutMs: 300 } });
-    const session = h.engine.start({ repository, prompts: ["hello"] });
+    const session = await h.engine.start({ repository, prompts: ["hello"] });
     const outcome = await session.outcome;
     expect(outcome.state).toBe("failed");
     expect(outcome.failure).toMatchObject({ phase: "awaiting-agent", reason: "timeout" });
@@ -39,7 +39,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
     const clock: Clock = { ...systemClock, setTimeout: (callback, ms) => (delays.push(ms), systemClock.setTimeout(callback, ms)) };
     const month = 30 * 86_400_000;
     h = await setUp({ defaults: PRESET_BEHAVIOURS["never-connects"] }, { clock, timeouts: { reservationTimeoutMs: month, agentStartTimeoutMs: month } });
-    const session = h.engine.start({ repository, prompts: ["hello"] });
+    const session = await h.engine.start({ repository, prompts: ["hello"] });
     await waitFor(() => session.state === "awaiting-agent", "the reservation");
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Handed to setTimeout as is, a month becomes 1 ms: the timer would fire and re-arm every millisecond.
@@ -51,7 +51,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
 
   test("flaky create: retried with backoff, then succeeds", async () => {
     h = await setUp({ defaults: PRESET_BEHAVIOURS["flaky-create"] }, { retry: { initialDelayMs: 20, maxDelayMs: 50 } });
-    const session = h.engine.start({ repository, prompts: ["hello"] });
+    const session = await h.engine.start({ repository, prompts: ["hello"] });
     await waitFor(() => completed(session) === 1, "the turn");
     expect(session.snapshot().context.attempts).toBe(3);
     expect(h.sim.stats.createAttempts).toBe(3);
@@ -63,21 +63,21 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
 
   test("transient failures beyond the retry budget: failed, retries-exhausted", async () => {
     h = await setUp({ defaults: { createFault: { kind: "transient", failures: 10 } } }, { retry: { initialDelayMs: 5, maxDelayMs: 10, maxAttempts: 3 } });
-    const outcome = await h.engine.start({ repository, prompts: ["x"] }).outcome;
+    const outcome = await (await h.engine.start({ repository, prompts: ["x"] })).outcome;
     expect(outcome.failure).toMatchObject({ phase: "reserving", reason: "retries-exhausted" });
     expect(h.sim.stats.createAttempts).toBe(3);
   });
 
   test("hanging create: failed in phase reserving on the reservation deadline", async () => {
     h = await setUp({ defaults: PRESET_BEHAVIOURS["hanging-create"] }, { timeouts: { reservationTimeoutMs: 300 } });
-    const outcome = await h.engine.start({ repository, prompts: ["x"] }).outcome;
+    const outcome = await (await h.engine.start({ repository, prompts: ["x"] })).outcome;
     expect(outcome.state).toBe("failed");
     expect(outcome.failure).toMatchObject({ phase: "reserving", reason: "timeout" });
   });
 
   test("early start: a session.start before the create response is recovered from history", async () => {
     h = await setUp({ defaults: PRESET_BEHAVIOURS["early-start"] });
-    const session = h.engine.start({ repository, prompts: ["hello"] });
+    const session = await h.engine.start({ repository, prompts: ["hello"] });
     await waitFor(() => completed(session) === 1, "the turn");
     expect(received(h.sim, session)).toEqual(["hello"]);
     expect(session.remoteUrl).toContain(session.sessionId ?? "never");
@@ -86,7 +86,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
 
   test("duplicates and reordering: each prompt once, replies intact", async () => {
     h = await setUp({ defaults: { ...PRESET_BEHAVIOURS.duplicates, reply: (prompt: string) => `reply to ${prompt}` } });
-    const session = h.engine.start({ repository, prompts: ["a", "b", "c"] });
+    const session = await h.engine.start({ repository, prompts: ["a", "b", "c"] });
     await waitFor(() => completed(session) === 3, "three turns");
     expect(received(h.sim, session)).toEqual(["a", "b", "c"]);
     expect(session.snapshot().context.prompts.map((prompt) => prompt.reply)).toEqual(["reply to a", "reply to b", "reply to c"]);
@@ -95,7 +95,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
 
   test("stall: the turn is aborted and reported, the next prompt follows", async () => {
     h = await setUp({ defaults: { turnFault: { kind: "stall", afterChunks: 1, turn: 1 } } }, { timeouts: { turnStallTimeoutMs: 300 } });
-    const session = h.engine.start({ repository, prompts: ["stalls", "works"] });
+    const session = await h.engine.start({ repository, prompts: ["stalls", "works"] });
     await waitFor(() => completed(session) === 1, "the second turn");
     const [first, second] = session.snapshot().context.prompts;
     expect(first).toMatchObject({ status: "interrupted", reason: "stalled" });
@@ -106,7 +106,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
 
   test("session.error mid-turn: failed with the error's message", async () => {
     h = await setUp({ defaults: { turnFault: { kind: "error", afterChunks: 1 } } });
-    const outcome = await h.engine.start({ repository, prompts: ["boom", "never"] }).outcome;
+    const outcome = await (await h.engine.start({ repository, prompts: ["boom", "never"] })).outcome;
     expect(outcome.state).toBe("failed");
     expect(outcome.failure).toMatchObject({ phase: "streaming", reason: "session-error" });
     expect(outcome.prompts.map((prompt) => prompt.status)).toEqual(["interrupted", "undelivered"]);
@@ -114,8 +114,8 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
 
   test("connection dropped mid-turn: the engine reconnects, resumes, and delivers the rest once", async () => {
     h = await setUp({ defaults: { turnFault: { kind: "drop", afterChunks: 1, turn: 1 } } }, { timeouts: { turnStallTimeoutMs: 1_000 } });
-    const session = h.engine.start({ repository, prompts: ["first", "second"] });
-    await waitFor(() => session.snapshot().context.prompts[1]?.status === "completed", "the second turn");
+    const session = await h.engine.start({ repository, prompts: ["first", "second"] });
+    await waitFor(() => session.snapshot().context.prompts.at(1)?.status === "completed", "the second turn");
     expect(received(h.sim, session)).toEqual(["first", "second"]);
     expect(session.snapshot().context.resumes).toBeGreaterThanOrEqual(1);
     expect(h.sim.stats.resumes).toBeGreaterThanOrEqual(1);
@@ -124,7 +124,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
 
   test("resume in a new engine: no cloud on resume, URL from the log, queue continues", async () => {
     h = await setUp({});
-    const session = h.engine.start({ repository, prompts: ["before"] });
+    const session = await h.engine.start({ repository, prompts: ["before"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     const url = session.remoteUrl;
     await h.engine.close(); // detach: the session stays open in the log
@@ -133,7 +133,7 @@ describe("engine scenarios through the real SDK client and the simulator", () =>
     try {
       const resumed = await second.resume(session.id);
       expect(resumed.remoteUrl).toBe(url);
-      resumed.send("after");
+      await resumed.send("after");
       await waitFor(() => completed(resumed) === 2, "the resumed turn");
       expect(received(h.sim, session)).toEqual(["before", "after"]);
       const resumeParams = h.sim.stats.sessions.get(session.sessionId ?? "")?.resumeParams ?? [];

@@ -3,7 +3,7 @@ import { createInMemoryStore, type EventStore } from "@cloudsession/store";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createEngine } from "../src/index.js";
-import { completed, received, sleep, waitFor } from "./support/harness.js";
+import { completed, received, sendUntilAccepted, sleep, waitFor } from "./support/harness.js";
 
 describe("store outages", () => {
   // The database goes away and comes back at random moments of a real session (real JSON-RPC to
@@ -49,7 +49,7 @@ describe("store outages", () => {
           const engine = createEngine({ runtimeUrl: sim.url, store, heartbeatMs: 0, onError: () => undefined });
           try {
             const initial = Array.from({ length: atStart }, (_, index) => `initial ${index}`);
-            const session = engine.start({ repository: { owner: "octo", name: "outage" }, prompts: initial });
+            const session = await engine.start({ repository: { owner: "octo", name: "outage" }, prompts: initial });
             const away = Promise.all(outages.map(async ({ afterMs, forMs }) => {
               await sleep(afterMs);
               await outage(forMs);
@@ -58,7 +58,8 @@ describe("store outages", () => {
             for (const [index, delay] of sendDelays.entries()) {
               await sleep(delay);
               const text = `later ${index}`;
-              session.send(text);
+              // A careful caller: refused while the store is away, tried again under its id until accepted.
+              await sendUntilAccepted(session, text, `later-${index}`);
               later.push(text);
             }
             const all = [...initial, ...later];

@@ -70,7 +70,7 @@ function exportedStrings(all: readonly ReadableSpan[]): string[] {
 test("a span per session with the lifecycle as events, a child span per turn, and no prompt or reply text anywhere", async () => {
   const prompts = ["secret prompt alpha: the launch codes", "secret prompt beta: rotate the token ghp_abc123"];
   const engine = createEngine({ runtimeUrl: sim.url, heartbeatMs: 0 });
-  const session = engine.start({ repository: { owner: "octo", name: "demo", branch: "main" }, prompts });
+  const session = await engine.start({ repository: { owner: "octo", name: "demo", branch: "main" }, prompts });
   await answered(session, 2);
   const outcome = await session.close();
   await engine.close();
@@ -121,7 +121,7 @@ test("a span per session with the lifecycle as events, a child span per turn, an
 
 test("outcomes are counted by final state; a blocked session's span says why (the reason code, not the message)", async () => {
   const engine = createEngine({ runtimeUrl: sim.url, heartbeatMs: 0 });
-  const session = engine.start({ repository: { owner: "octo", name: "blocked" }, prompts: ["never sent"] });
+  const session = await engine.start({ repository: { owner: "octo", name: "blocked" }, prompts: ["never sent"] });
   const outcome = await session.outcome;
   await engine.close();
   expect(outcome.state).toBe("blocked");
@@ -137,7 +137,7 @@ test("outcomes are counted by final state; a blocked session's span says why (th
 
 test("the queue depth gauge counts prompts waiting for the agent", async () => {
   const engine = createEngine({ runtimeUrl: sim.url, heartbeatMs: 0 });
-  const session = engine.start({ repository: { owner: "octo", name: "slow" }, prompts: ["a", "b", "c"] });
+  const session = await engine.start({ repository: { owner: "octo", name: "slow" }, prompts: ["a", "b", "c"] });
   await session.settled();
   const depth = () => collect().then((all) => metric(all, "cloudsession.queue.depth")?.dataPoints[0]?.value);
   expect(await depth()).toBe(3);

@@ -26,12 +26,12 @@ describe("over the real wire", () => {
           const engine = createEngine({ runtimeUrl: sim.url, heartbeatMs: 0 });
           try {
             const initial = Array.from({ length: atStart }, (_, index) => `initial ${index}`);
-            const session = engine.start({ repository: { owner: "octo", name: "prop" }, prompts: initial });
+            const session = await engine.start({ repository: { owner: "octo", name: "prop" }, prompts: initial });
             const later: string[] = [];
             for (const [index, delay] of sendDelays.entries()) {
               await sleep(delay);
               const text = `later ${index}`;
-              session.send(text);
+              await session.send(text);
               later.push(text);
             }
             const all = [...initial, ...later];

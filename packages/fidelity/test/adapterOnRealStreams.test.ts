@@ -44,7 +44,7 @@ describe("toMachineEvents on the real runtime's streams (local session)", () => 
     // Everything else the runtime streams (model.*, usage, mcp, skills, streaming_delta…) maps to nothing.
     const snapshot = replay([...opening, ...start, ...dispatch("p1", "Say hello"), ...turn]);
     expect(lifecycleState(snapshot)).toBe("ready");
-    expect(snapshot.context.prompts[0]).toMatchObject({ status: "completed", reply: "Hello from the stub model." });
+    expect(snapshot.context.prompts.at(0)).toMatchObject({ status: "completed", reply: "Hello from the stub model." });
   });
 
   it("a real abort: no assistant.message, turn.idle aborted; the prompt ends interrupted and the session stays usable", async () => {
@@ -59,7 +59,7 @@ describe("toMachineEvents on the real runtime's streams (local session)", () => 
       ...abort.filter((e) => e.type === "turn.idle"),
     ]);
     expect(lifecycleState(snapshot)).toBe("ready");
-    expect(snapshot.context.prompts[0]?.status).toBe("interrupted");
+    expect(snapshot.context.prompts.at(0)?.status).toBe("interrupted");
   });
 
   it("the whole recorded session folds to ready with three prompts: completed, completed, interrupted", async () => {

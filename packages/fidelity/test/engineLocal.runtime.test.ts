@@ -24,7 +24,7 @@ describeRuntime("the engine on the real runtime (local session)", () => {
     runtime.stub.setChatScript({ text: "Hello from the stub model." });
     const engine = createEngine({ client: await runtime.newClient(), heartbeatMs: 0 });
     try {
-      const session = engine.start({
+      const session = await engine.start({
         repository: { owner: "local", name: "workspace" },
         local: { workingDirectory: runtime.home.workDir },
         prompts: ["Say hello", "Say hello again"],

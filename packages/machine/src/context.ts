@@ -1,4 +1,5 @@
 import type { DeadlineName } from "./events.js";
+import type { PromptList } from "./promptList.js";
 import type { Repository } from "./repository.js";
 import type { SessionSettings } from "./settings.js";
 
@@ -52,8 +53,11 @@ export interface SessionContext {
   readonly agentStartedAt: number | null;
   /** `createSession` attempts started so far. */
   readonly attempts: number;
-  /** Every prompt in submission order; the queue is the `queued` ones, in this order. */
-  readonly prompts: readonly PromptRecord[];
+  /**
+   * Every prompt in submission order; the queue is the `queued` ones at the end, in this order. A
+   * persistent list (promptList.ts): a submission or an update costs the same whatever its length.
+   */
+  readonly prompts: PromptList;
   /** The prompt whose turn is running (`dispatching`/`sent`), if any. */
   readonly inFlight: string | null;
   /** Why the running turn is being aborted; set while the machine waits for its idle. */

@@ -1,6 +1,5 @@
 import { noDeadlines, type FailurePhase, type FailureReason, type PromptRecord, type SessionContext } from "./context.js";
 import type { SessionEvent } from "./events.js";
-import { updatePrompt } from "./promptList.js";
 import { backoffDelayMs } from "./settings.js";
 
 /**
@@ -37,7 +36,7 @@ const defaultMessages: Record<FailureReason, string> = {
 /** Every action of the session machine, by the name the machine (and the inspector) gives it. */
 export const contextUpdates = {
   queuePrompt: update((context, event) => ({
-    prompts: event.type === "prompt.submitted" ? [...context.prompts, { id: event.promptId, text: event.text, status: "queued" as const, submittedAt: event.at }] : context.prompts,
+    prompts: event.type === "prompt.submitted" ? context.prompts.append({ id: event.promptId, text: event.text, status: "queued", submittedAt: event.at }) : context.prompts,
   })),
   // Published once by the runtime; the first URL wins so a duplicate cannot change it.
   recordRemoteUrl: update((context, event) => ({ remoteUrl: context.remoteUrl ?? (event.type === "remote-url.published" ? event.url : null) })),
@@ -58,20 +57,20 @@ export const contextUpdates = {
   })),
   recordAgentStart: update((context, event) => ({ agentStartedAt: event.at, deadlines: { ...context.deadlines, "agent-start": null } })),
   beginTurn: update((context, event) => ({
-    prompts: event.type === "prompt.dispatching" ? updatePrompt(context.prompts, event.promptId, (prompt) => ({ ...prompt, status: "dispatching" })) : context.prompts,
+    prompts: event.type === "prompt.dispatching" ? context.prompts.update(event.promptId, (prompt) => ({ ...prompt, status: "dispatching" })) : context.prompts,
     inFlight: event.type === "prompt.dispatching" ? event.promptId : null,
     deadlines: { ...context.deadlines, "turn-stall": event.at + context.settings.turnStallTimeoutMs },
   })),
   recordMessageId: update((context, event) => ({
     prompts:
       event.type === "prompt.dispatched"
-        ? updatePrompt(context.prompts, event.promptId, (prompt) => ({ ...prompt, messageId: event.messageId, status: prompt.status === "dispatching" ? "sent" : prompt.status }))
+        ? context.prompts.update(event.promptId, (prompt) => ({ ...prompt, messageId: event.messageId, status: prompt.status === "dispatching" ? "sent" : prompt.status }))
         : context.prompts,
   })),
   failDispatch: update((context, event) => ({
     prompts:
       event.type === "prompt.dispatch-failed"
-        ? updatePrompt(context.prompts, event.promptId, (prompt) => {
+        ? context.prompts.update(event.promptId, (prompt) => {
             const { messageId: _messageId, ...rest } = prompt;
             return event.requeue ? { ...rest, status: "queued" } : { ...rest, status: "undelivered", reason: event.message };
           })
@@ -85,7 +84,7 @@ export const contextUpdates = {
   appendReply: update((context, event) => ({
     prompts:
       event.type === "assistant.message" && context.inFlight !== null
-        ? updatePrompt(context.prompts, context.inFlight, (prompt) => ({
+        ? context.prompts.update(context.inFlight, (prompt) => ({
             ...prompt,
             reply: prompt.reply === undefined || prompt.reply === "" ? event.text : event.text === "" ? prompt.reply : `${prompt.reply}\n\n${event.text}`,
           }))
@@ -98,7 +97,7 @@ export const contextUpdates = {
       prompts:
         inFlight === null
           ? context.prompts
-          : updatePrompt(context.prompts, inFlight, (prompt) => (aborted ? { ...prompt, status: "interrupted", reason: context.abortReason ?? "aborted" } : { ...prompt, status: "completed" })),
+          : context.prompts.update(inFlight, (prompt) => (aborted ? { ...prompt, status: "interrupted", reason: context.abortReason ?? "aborted" } : { ...prompt, status: "completed" })),
       inFlight: null,
       abortReason: null,
       deadlines: { ...context.deadlines, "turn-stall": null },
@@ -110,8 +109,9 @@ export const contextUpdates = {
     deadlines: { ...context.deadlines, "turn-stall": event.at + context.settings.turnStallTimeoutMs },
   })),
   recordClose: update((_context, event) => ({ closeReason: event.type === "close.requested" ? (event.reason ?? "closed by request") : null })),
+  // Once per session, at its end: the one update that visits every prompt.
   settlePrompts: update<ReasonParams>((context, _event, params) => ({
-    prompts: context.prompts.map((prompt) =>
+    prompts: context.prompts.updateEach((prompt) =>
       prompt.status === "queued" ? { ...prompt, status: "undelivered" as const, reason: params.reason } : inTurn(prompt) ? { ...prompt, status: "interrupted" as const, reason: params.reason } : prompt,
     ),
     inFlight: null,

@@ -1,6 +1,5 @@
 import type { PromptRecord, SessionContext } from "./context.js";
 import type { DeadlineName } from "./events.js";
-import { queueHead, queueStart } from "./promptList.js";
 import type { SessionSnapshot } from "./replay.js";
 
 /** The flat lifecycle name of a snapshot: `reserving`, `awaiting-agent`, `ready`, `streaming`, or a final state. */
@@ -16,9 +15,14 @@ export function isFinal(state: LifecycleState): state is "blocked" | "failed" | 
   return state === "blocked" || state === "failed" || state === "closed";
 }
 
-/** The queue, in order: prompts submitted and not yet dispatched. */
+/** The queue, in order: prompts submitted and not yet dispatched. O(queue length); `context.prompts.queueLength` counts them in O(1). */
 export function queuedPrompts(context: SessionContext): PromptRecord[] {
-  return context.prompts.slice(queueStart(context.prompts));
+  return context.prompts.queued();
+}
+
+/** The prompt whose turn is running (`dispatching` or `sent`), if any. */
+export function promptInFlight(context: SessionContext): PromptRecord | undefined {
+  return context.inFlight === null ? undefined : context.prompts.get(context.inFlight);
 }
 
 /**
@@ -27,7 +31,7 @@ export function queuedPrompts(context: SessionContext): PromptRecord[] {
  */
 export function promptToDispatch(snapshot: SessionSnapshot): PromptRecord | undefined {
   if (lifecycleState(snapshot) !== "ready") return undefined;
-  return queueHead(snapshot.context.prompts);
+  return snapshot.context.prompts.queueHead;
 }
 
 /** Whether the engine should be calling `createSession` now. */

@@ -1,7 +1,7 @@
 import { assign, setup } from "xstate";
 import { noDeadlines, type PromptRecord, type SessionContext, type SessionFailure } from "./context.js";
 import { contextUpdates, type ContextUpdate } from "./contextUpdates.js";
-import { findPrompt, queueHead } from "./promptList.js";
+import { PromptList } from "./promptList.js";
 import { AGENT_PRODUCER, type DeadlineName, type SessionEvent } from "./events.js";
 import type { Repository } from "./repository.js";
 import type { SessionSettings } from "./settings.js";
@@ -20,6 +20,7 @@ export interface SessionOutcome {
   readonly state: FinalStateName;
   readonly failure: SessionFailure | null;
   readonly closeReason: string | null;
+  /** Every prompt, settled, as a plain array: an outcome is a report, made once. */
   readonly prompts: readonly PromptRecord[];
 }
 
@@ -33,7 +34,7 @@ export function initialContext(input: SessionInput): SessionContext {
     remoteUrl: null,
     agentStartedAt: null,
     attempts: 1,
-    prompts: [],
+    prompts: PromptList.empty,
     inFlight: null,
     abortReason: null,
     deadlines: { ...noDeadlines, reservation: input.requestedAt + input.settings.reservationTimeoutMs },
@@ -49,7 +50,7 @@ export function sessionOutcome(context: SessionContext): SessionOutcome {
     state: context.failure === null ? "closed" : context.failure.reason === "policy_blocked" ? "blocked" : "failed",
     failure: context.failure,
     closeReason: context.closeReason,
-    prompts: context.prompts,
+    prompts: context.prompts.toArray(),
   };
 }
 
@@ -98,12 +99,12 @@ export const sessionMachine = setup({
       const due = context.deadlines[deadline];
       return due !== null && event.at >= due;
     },
-    isQueueHead: ({ context, event }) => event.type === "prompt.dispatching" && queueHead(context.prompts)?.id === event.promptId,
+    isQueueHead: ({ context, event }) => event.type === "prompt.dispatching" && context.prompts.queueHead?.id === event.promptId,
     isInFlight: ({ context, event }) => "promptId" in event && context.inFlight === event.promptId,
-    isNewPrompt: ({ context, event }) => event.type === "prompt.submitted" && findPrompt(context.prompts, event.promptId) === undefined,
+    isNewPrompt: ({ context, event }) => event.type === "prompt.submitted" && !context.prompts.has(event.promptId),
     isUnconfirmedDispatch: ({ context, event }) => {
       if (event.type !== "prompt.dispatched") return false;
-      const prompt = findPrompt(context.prompts, event.promptId);
+      const prompt = context.prompts.get(event.promptId);
       return prompt !== undefined && prompt.messageId === undefined && prompt.status !== "queued" && prompt.status !== "undelivered";
     },
   },

@@ -53,7 +53,7 @@ describe("deadline firings", () => {
   test("agent-start timeout fails in awaiting-agent, with the prompt undelivered", () => {
     const snapshot = replay(log(submit("p1"), reserved, fire("agent-start", 10 + 5_000)));
     expect(snapshot.context.failure).toMatchObject({ phase: "awaiting-agent", reason: "timeout" });
-    expect(snapshot.context.prompts[0]).toMatchObject({ status: "undelivered", reason: "session-failed" });
+    expect(snapshot.context.prompts.at(0)).toMatchObject({ status: "undelivered", reason: "session-failed" });
   });
 
   test("nextDeadline names the earliest armed deadline", () => {
@@ -65,7 +65,7 @@ describe("deadline firings", () => {
 describe("prompts", () => {
   test("a duplicate prompt id is ignored, keeping the first text", () => {
     const snapshot = replay(log(submit("p1", 1), { type: "prompt.submitted", promptId: "p1", text: "other", at: 2 }));
-    expect(snapshot.context.prompts).toEqual([{ id: "p1", text: "p1", status: "queued", submittedAt: 1 }]);
+    expect(snapshot.context.prompts.toArray()).toEqual([{ id: "p1", text: "p1", status: "queued", submittedAt: 1 }]);
   });
 
   test("only the queue's head can be dispatched", () => {
@@ -77,12 +77,12 @@ describe("prompts", () => {
   test("prompt.dispatched after the turn went idle still records the messageId", () => {
     const snapshot = replay(log(...ready, dispatching("p1"), { type: "turn.idle", aborted: false, at: 40 }, dispatched("p1", 41)));
     expect(lifecycleState(snapshot)).toBe("ready");
-    expect(snapshot.context.prompts[0]).toMatchObject({ status: "completed", messageId: "m-p1" });
+    expect(snapshot.context.prompts.at(0)).toMatchObject({ status: "completed", messageId: "m-p1" });
   });
 
   test("a second prompt.dispatched does not replace the first messageId", () => {
     const snapshot = replay(log(...ready, dispatching("p1"), dispatched("p1"), { type: "prompt.dispatched", promptId: "p1", messageId: "other", at: 32 }));
-    expect(snapshot.context.prompts[0]?.messageId).toBe("m-p1");
+    expect(snapshot.context.prompts.at(0)?.messageId).toBe("m-p1");
   });
 
   test("a requeued prompt goes back to the head of the queue", () => {
@@ -119,7 +119,7 @@ describe("stalls", () => {
     expect(aborting.context.deadlines["turn-stall"]).toBe(31 + 8_000 + 8_000);
     const snapshot = replay(log(...turn, fire("turn-stall", 31 + 8_000), { type: "turn.idle", aborted: true, at: 9_000 }));
     expect(lifecycleState(snapshot)).toBe("ready");
-    expect(snapshot.context.prompts[0]).toMatchObject({ status: "interrupted", reason: "stalled" });
+    expect(snapshot.context.prompts.at(0)).toMatchObject({ status: "interrupted", reason: "stalled" });
     expect(snapshot.context.abortReason).toBeNull();
   });
 
@@ -132,7 +132,7 @@ describe("stalls", () => {
   test("stall twice → failed in streaming, reason turn-stalled", () => {
     const snapshot = replay(log(...turn, fire("turn-stall", 31 + 8_000), fire("turn-stall", 31 + 16_000)));
     expect(snapshot.context.failure).toEqual({ phase: "streaming", reason: "turn-stalled", message: "the turn stalled and did not acknowledge its abort" });
-    expect(snapshot.context.prompts[0]).toMatchObject({ status: "interrupted", reason: "session-failed" });
+    expect(snapshot.context.prompts.at(0)).toMatchObject({ status: "interrupted", reason: "session-failed" });
   });
 
   test("a send that fails while its turn is aborted leaves no abort reason behind (regression)", () => {

@@ -13,6 +13,7 @@ import {
   isFinal,
   lifecycleState,
   nextDeadline,
+  promptInFlight,
   promptToDispatch,
   queuedPrompts,
   replay,
@@ -163,6 +164,13 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
   const firstQueued = context.prompts.findIndex((prompt) => prompt.status === "queued");
   invariant(firstQueued === -1 || context.prompts.slice(firstQueued).every((prompt) => prompt.status === "queued"), "the queued prompts are the list's tail");
   invariant(queuedPrompts(context).length === context.prompts.filter((prompt) => prompt.status === "queued").length, "queuedPrompts is every queued prompt");
+  // The list's own bookkeeping (promptList.ts) agrees with a plain scan of it.
+  const all = context.prompts.toArray();
+  const queueStart = firstQueued === -1 ? all.length : firstQueued;
+  invariant(context.prompts.queueStart === queueStart && context.prompts.queueLength === all.length - queueStart, "the list knows where its queue starts");
+  invariant(context.prompts.queueHead === all[queueStart], "the list's queue head is the first queued prompt");
+  invariant(all.every((prompt) => context.prompts.get(prompt.id) === prompt), "every prompt is found by its id");
+  invariant(promptInFlight(context)?.id === (context.inFlight ?? undefined), "promptInFlight is the in-flight prompt");
   for (const prompt of context.prompts) {
     if (prompt.status === "queued" || prompt.status === "undelivered" || prompt.status === "dispatching") {
       invariant(prompt.messageId === undefined, `a ${prompt.status} prompt has no messageId`);
@@ -206,13 +214,13 @@ export function checkStep(before: SessionSnapshot, event: SessionEvent, after: S
   const a = after.context;
   // Prompts are only ever appended, in submission order.
   invariant(
-    b.prompts.every((prompt, index) => a.prompts[index]?.id === prompt.id),
+    b.prompts.every((prompt, index) => a.prompts.at(index)?.id === prompt.id),
     "prompts keep their order",
   );
   if (a.prompts.length > b.prompts.length) invariant(event.type === "prompt.submitted" && a.prompts.length === b.prompts.length + 1, "only a submission adds a prompt");
 
-  for (const [index, prompt] of a.prompts.entries()) {
-    const previous = b.prompts[index];
+  for (const [index, prompt] of a.prompts.toArray().entries()) {
+    const previous = b.prompts.at(index);
     if (previous?.status === "queued" && prompt.status === "dispatching") {
       invariant(event.type === "prompt.dispatching" && event.promptId === prompt.id, "a dispatch starts only on its own intent");
       invariant(from === "ready", `dispatch only from ready, not ${from}`);

@@ -32,7 +32,7 @@ describe("a normal lifecycle", () => {
     expect(snapshot.value).toBe("closed");
     expect(snapshot.status).toBe("done");
     expect(snapshot.context.remoteUrl).toBe("https://github.com/copilot/tasks/s1");
-    expect(snapshot.context.prompts).toEqual([{ id: "p1", text: "hello", status: "completed", submittedAt: 1, messageId: "m1", reply: "hi there" }]);
+    expect(snapshot.context.prompts.toArray()).toEqual([{ id: "p1", text: "hello", status: "completed", submittedAt: 1, messageId: "m1", reply: "hi there" }]);
     expect(snapshot.output?.state).toBe("closed");
   });
 

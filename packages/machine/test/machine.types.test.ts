@@ -6,6 +6,8 @@ import {
   resolveSettings,
   sessionMachine,
   type LifecycleState,
+  type PromptList,
+  type PromptRecord,
   type PromptStatus,
   type SessionEvent,
   type SessionInput,
@@ -45,7 +47,13 @@ describe("types", () => {
     expectTypeOf(snapshot).toEqualTypeOf<SessionSnapshot>();
     expectTypeOf(snapshot.output).toEqualTypeOf<SessionOutcome | undefined>();
     expectTypeOf(lifecycleState(snapshot)).toEqualTypeOf<LifecycleState>();
-    expectTypeOf<SessionSnapshot["context"]["prompts"][number]["status"]>().toEqualTypeOf<PromptStatus>();
+    expectTypeOf(snapshot.context.prompts).toEqualTypeOf<PromptList>();
+    expectTypeOf(snapshot.context.prompts).toExtend<Iterable<PromptRecord>>();
+    expectTypeOf(snapshot.context.prompts.toArray()).toEqualTypeOf<PromptRecord[]>();
+    expectTypeOf<NonNullable<ReturnType<SessionSnapshot["context"]["prompts"]["at"]>>["status"]>().toEqualTypeOf<PromptStatus>();
+    expectTypeOf<SessionOutcome["prompts"]>().toEqualTypeOf<readonly PromptRecord[]>();
+    // @ts-expect-error a PromptList is not indexed like an array: use at(i)
+    expectTypeOf(snapshot.context.prompts.at(0)).toBeUnknown();
     expectTypeOf<SessionEvent>().toExtend<SessionLogEvent>();
     // @ts-expect-error replay takes log events only
     const wrong = () => replay([{ type: "not-an-event", at: 0 }]);

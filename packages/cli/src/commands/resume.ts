@@ -27,9 +27,8 @@ export async function resumeCommand(id: string, prompt: string | undefined, flag
       });
     }
     const handle = await scope.resume(id, { repository });
-    // Counted before `send`: the new prompt reaches the snapshot only once it is in the log.
-    const expected = handle.snapshot().context.prompts.length + (prompt === undefined ? 0 : 1);
-    if (prompt !== undefined) handle.send(prompt);
+    if (prompt !== undefined) await handle.send(prompt);
+    const expected = handle.snapshot().context.prompts.length;
     const outcome = await driveSession(handle, expected, "all prompts answered (resumed)");
     await scope.sessions.engine.settled();
     return scope.finish(handle, outcome);

@@ -25,7 +25,7 @@ export async function runCommand(prompts: readonly string[], flags: RunFlags, ct
     throw new CliError("MISSING_PROMPT", "give at least one non-empty prompt", { hint: `e.g. cloudsession run --repo ${flags.repo} "Summarise the README"` });
   }
   return withSessionEngine(ctx, flags, 1, async (scope) => {
-    const handle = scope.start({ repository: check.repository, prompts }, { repository: formatRepository(check.repository) });
+    const handle = await scope.start({ repository: check.repository, prompts }, { repository: formatRepository(check.repository) });
     const outcome = await driveSession(handle, prompts.length);
     await scope.sessions.engine.settled();
     return scope.finish(handle, outcome);

@@ -18,7 +18,8 @@ export function redactTokens(text: string): string {
 
 /**
  * A deep copy of `value` with prompt bodies, replies and secrets replaced by `[redacted]`: what
- * the Stately inspector is allowed to see of a session. Cycles and depth beyond `maxDepth` are cut.
+ * the Stately inspector is allowed to see of a session. Objects with a `toJSON` are walked as what
+ * it returns. Cycles and depth beyond `maxDepth` are cut.
  *
  * @example
  * redact({ prompts: [{ id: "p1", text: "my secret plan" }] }) // { prompts: [{ id: "p1", text: "[redacted]" }] }
@@ -30,6 +31,8 @@ export function redact(value: unknown, maxDepth = 12): unknown {
     if (typeof current !== "object" || current === null) return current;
     if (seen.has(current) || depth > maxDepth) return REDACTED;
     seen.add(current);
+    // Seen as JSON would write it: a session's prompt list (a persistent list) is its array of prompts.
+    if (hasToJson(current)) return walk(current.toJSON(), depth);
     if (Array.isArray(current)) return current.map((item: unknown) => walk(item, depth + 1));
     const copy: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(current)) {
@@ -39,4 +42,8 @@ export function redact(value: unknown, maxDepth = 12): unknown {
     return copy;
   };
   return walk(value, 0);
+}
+
+function hasToJson(value: object): value is { toJSON(): unknown } {
+  return typeof (value as { toJSON?: unknown }).toJSON === "function";
 }

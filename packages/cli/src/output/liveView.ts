@@ -64,6 +64,8 @@ export class LiveView implements SessionReporter {
           this.endPhase(state, state === "closed", !this.terminal.interactive);
       }
     };
+    // Prompts in the log before the session was shown (a start's first prompts, a resumed queue).
+    for (const prompt of handle.snapshot().context.prompts) if (prompt.status === "queued") this.above(`${c.dim("queued")}  ${prompt.text}`);
     this.subscriptions.push(
       handle.state$.subscribe(onState),
       handle.remoteUrl$.subscribe((url) => this.above(`${c.dim("Mission Control")} ${c.underline(url)}`)),

@@ -78,6 +78,8 @@ export class NdjsonReporter implements SessionReporter {
     const session = handle.id;
     const started = Date.now();
     this.write({ type: "session", session, repository: label.repository });
+    // Prompts in the log before the session was shown (a start's first prompts, a resumed queue).
+    for (const prompt of handle.snapshot().context.prompts) if (prompt.status === "queued") this.write({ type: "prompt", session, promptId: prompt.id, status: "queued" });
     this.subscriptions.push(
       handle.state$.subscribe((state) => this.write({ type: "state", session, state, elapsedMs: Date.now() - started })),
       handle.remoteUrl$.subscribe((url) => this.write({ type: "remote-url", session, url })),

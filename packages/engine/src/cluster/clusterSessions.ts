@@ -8,7 +8,8 @@ import type { RunnerEnvironment } from "../runnerEnvironment.js";
 import type { RuntimeConnectionManager } from "../runtimeConnection.js";
 import { SessionFollower } from "../sessionFollower.js";
 import type { SessionHandle } from "../sessionHandle.js";
-import { loadRunner, readSessionLog } from "../sessionLogs.js";
+import { readSessionLog } from "../sessionLogs.js";
+import { SessionRunner } from "../sessionRunner.js";
 import type { SessionRegistry } from "../sessionRegistry.js";
 import { ClusterMember, type ClusterSettings } from "./clusterMember.js";
 
@@ -51,8 +52,8 @@ export class ClusterSessions {
         if (runner === undefined || runner.isFollower) return;
         void (async () => {
           await runner.detach();
-          const { log, version } = await readSessionLog(engine.store, sessionId);
-          if (registry.body(sessionId) === runner) registry.replace(SessionFollower.fromLog(engine.environment(), sessionId, log, version), log);
+          const read = await readSessionLog(engine.store, sessionId);
+          if (registry.body(sessionId) === runner) registry.replace(SessionFollower.fromLog(engine.environment(), sessionId, read), read.log);
         })().catch((error: unknown) => engine.onError(error, sessionId));
       },
       async apply(sessionId, command) {
@@ -89,11 +90,10 @@ export class ClusterSessions {
     }
     const lease = await this.member.acquire(id);
     if (lease === null) {
-      const { log, version } = await readSessionLog(this.engine.store, id);
-      return registry.track(SessionFollower.fromLog(this.engine.environment(), id, log, version));
+      return registry.track(SessionFollower.fromLog(this.engine.environment(), id, await readSessionLog(this.engine.store, id)));
     }
     try {
-      const { runner } = await loadRunner(this.engine.environment(), id);
+      const { runner } = await SessionRunner.load(this.engine.environment(), id);
       runner.actUnder(lease);
       const handle = registry.track(runner);
       await runner.attach();
@@ -117,7 +117,7 @@ export class ClusterSessions {
       const previous = registry.body(id);
       // Our own lapsed lease taken back: the old runner must not act beside the new one.
       if (previous && !previous.isFollower) await previous.detach();
-      const { runner, log } = await loadRunner(this.engine.environment(), id);
+      const { runner, log } = await SessionRunner.load(this.engine.environment(), id);
       runner.actUnder(lease);
       registry.replace(runner, log);
       await runner.attach();

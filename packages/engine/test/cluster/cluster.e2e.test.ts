@@ -88,9 +88,9 @@ describe("cluster mode: several engines on one store", () => {
       },
     });
     const b = member("instance-b");
-    const session = a.start({ repository, prompts: ["first"] });
+    const session = await a.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(session) === 1, "the first turn");
-    session.send("second");
+    await session.send("second");
     await waitFor(() => closing !== undefined, "the shutdown mid-send");
     await closing;
     const log = (await store.readStream(session.id)).events.map((event) => event.type);
@@ -104,7 +104,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("a session started on one instance is owned there, and its lease goes back when it ends", async () => {
     const [a] = await cluster(2);
-    const session = a!.start({ repository, prompts: ["one"] });
+    const session = await a!.start({ repository, prompts: ["one"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     expect(ownersOf(session.id)).toEqual(["instance-0"]);
     const outcome = await session.close();
@@ -115,10 +115,12 @@ describe("cluster mode: several engines on one store", () => {
 
   test("sessions of an instance that shuts down are picked up by the others and finish, each prompt once", async () => {
     const [a, b, c] = await cluster(3);
-    const sessions = Array.from({ length: 9 }, (_, index) => a!.start({ repository: { owner: "octo", name: `handover-${index}` }, prompts: [`p${index}-1`] }));
+    const sessions = await Promise.all(Array.from({ length: 9 }, (_, index) => a!.start({ repository: { owner: "octo", name: `handover-${index}` }, prompts: [`p${index}-1`] })));
     await waitFor(() => sessions.every((session) => completed(session) === 1), "the first turns");
-    for (const session of sessions) session.send(`p${sessions.indexOf(session)}-2`);
+    // Sent as the instance detaches: each send resolves once its prompt is in the log.
+    const sent = sessions.map((session, index) => session.send(`p${index}-2`));
     await a!.close(); // detach: leases released at once, nothing closed
+    await Promise.all(sent);
     await waitFor(() => sessions.every((session) => b!.get(session.id) !== undefined || c!.get(session.id) !== undefined), "the takeover", 10_000);
     const takenByB = sessions.filter((session) => b!.get(session.id) !== undefined).length;
     // Fair shares: nine sessions, two live instances, at most five each.
@@ -134,7 +136,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("send and close on an instance that does not own the session travel as commands to the owner", async () => {
     const [a, b] = await cluster(2);
-    const owned = a!.start({ repository, prompts: ["from a"] });
+    const owned = await a!.start({ repository, prompts: ["from a"] });
     await waitFor(() => completed(owned) === 1, "the first turn");
     const remote = await b!.resume(owned.id);
     expect(remote.state).toBe("ready");
@@ -154,7 +156,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("a close from a follower that the store refuses at first is tried again, and the session ends", async () => {
     const [a] = await cluster(1);
-    const owned = a!.start({ repository, prompts: ["first"] });
+    const owned = await a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(owned) === 1, "the first turn");
     let refusals = 2;
     const { b, errors } = followerRefusingCloses(() => refusals-- > 0);
@@ -168,7 +170,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("a follower's close refused through a longer outage is tried on until stored; the outage is reported once", async () => {
     const [a] = await cluster(1);
-    const owned = a!.start({ repository, prompts: ["first"] });
+    const owned = await a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(owned) === 1, "the first turn");
     // Six refusals span ~2.5 s of waits (0.1, 0.2, 0.4, 0.8, 1, 1 s): past the four tries after
     // which a command used to be dropped, leaving the caller's close() waiting for good.
@@ -183,7 +185,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("a follower's command still unsent when its engine closes stops being tried and is reported as not delivered", async () => {
     const [a] = await cluster(1);
-    const owned = a!.start({ repository, prompts: ["first"] });
+    const owned = await a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(owned) === 1, "the first turn");
     let tries = 0;
     const { b, errors } = followerRefusingCloses(() => (tries += 1) > 0);
@@ -203,7 +205,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("a command read twice (recorded, not yet completed, then a crash) records its prompt once", async () => {
     const [a] = await cluster(1);
-    const session = a!.start({ repository, prompts: ["first"] });
+    const session = await a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     const coordination = store.coordination!;
     const command = { streamId: session.id, type: "prompt.submit", data: { promptId: "prompt-once", text: "once" } };
@@ -212,7 +214,7 @@ describe("cluster mode: several engines on one store", () => {
     // The same request again, as a new owner would re-read it after a crash before `complete`.
     await coordination.issue({ ...command, commandId: "attempt-2" });
     await waitForAsync(async () => (await coordination.pending([session.id])).length === 0, "the second command to be done with");
-    session.send("last");
+    await session.send("last");
     await waitFor(() => completed(session) === 3, "the last turn");
     expect(received(session)).toEqual(["first", "once", "last"]);
     const log = await a!.history(session.id);
@@ -222,7 +224,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("a command whose append was refused (the lease had lapsed) stays pending until an owner records it", async () => {
     const [a] = await cluster(1);
-    const session = a!.start({ repository, prompts: ["first"] });
+    const session = await a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     // The lease lapses in the store as a close for the session arrives from another instance. The
     // owner's machine takes the close, its append is refused: the command is not done with.
@@ -238,7 +240,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("an owner whose lease lapsed has its writes refused; the handle follows the new owner to the end", async () => {
     const [a, b] = await cluster(2);
-    const session = a!.start({ repository, prompts: ["before"] });
+    const session = await a!.start({ repository, prompts: ["before"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     // A looks frozen: its lease lapses in the store, B takes the session.
     storeClockOffset = 10 * leaseTtlMs;
@@ -246,7 +248,7 @@ describe("cluster mode: several engines on one store", () => {
     expect(b!.get(session.id)).toBeDefined();
     expect(ownersOf(session.id)).toEqual(["instance-0", "instance-1"]);
     // A's next write (this prompt) is refused: A learns it lost the session, and the prompt travels on.
-    session.send("after");
+    await session.send("after");
     await waitFor(() => changes.some((change) => change.sessionId === session.id && change.kind === "lost" && change.instanceId === "instance-0"), "A to learn it lost the lease");
     const onB = b!.get(session.id)!;
     await waitFor(() => completed(onB) === 2, "the prompt sent through A's handle, delivered by B");
@@ -276,10 +278,10 @@ describe("cluster mode: several engines on one store", () => {
     };
     const a = createEngine({ runtimeUrl: sim.url, store: watched, heartbeatMs: 0, cluster: { instanceId: "a", leaseTtlMs, pollMs: 50, onOwnershipChange: (change) => changes.push(change) } });
     engines.push(a);
-    const session = a.start({ repository, prompts: ["before"] });
+    const session = await a.start({ repository, prompts: ["before"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     storeClockOffset = 10 * leaseTtlMs;
-    session.send("late");
+    await session.send("late");
     await waitFor(() => completed(a.get(session.id)!) === 2, "the late prompt's turn");
     const submissions = appends.filter((entry) => entry.types[0] === "prompt.submitted");
     // Refused under the lapsed lease, recorded once under the next one.
@@ -304,12 +306,12 @@ describe("cluster mode: several engines on one store", () => {
         if (point === "before:send") sendsByA.push(key);
       },
     });
-    const session = a.start({ repository, prompts: ["first"] });
+    const session = await a.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     expect(sendsByA).toEqual([session.id]);
     // A wakes from a long pause: by its clock the lease may have lapsed (the store has not noticed).
     frozenFor = 10 * leaseTtlMs;
-    session.send("second");
+    await session.send("second");
     await waitFor(() => changes.some((change) => change.kind === "lost" && change.instanceId === "instance-a"), "A to stop");
     const b = member("instance-b");
     storeClockOffset = 10 * leaseTtlMs; // the lease lapses in the store too; B takes over
@@ -321,12 +323,12 @@ describe("cluster mode: several engines on one store", () => {
 
   test("a lost lease stops the old owner before it touches the runtime again", async () => {
     const [a, b] = await cluster(2);
-    const session = a!.start({ repository, prompts: ["first"] });
+    const session = await a!.start({ repository, prompts: ["first"] });
     await waitFor(() => completed(session) === 1, "the first turn");
     storeClockOffset = 10 * leaseTtlMs;
     await b!.recover();
     const onB = b!.get(session.id)!;
-    onB.send("second");
+    await onB.send("second");
     await waitFor(() => completed(onB) === 2, "B's turn");
     // Whatever A does now, the worker saw each prompt once.
     await waitFor(() => changes.some((change) => change.kind === "lost" && change.instanceId === "instance-0"), "A's renewal to fail");
@@ -336,7 +338,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("fair pick-up: orphaned sessions are shared among the live instances, up to maxConcurrent", async () => {
     const [a] = await cluster(1);
-    const sessions = Array.from({ length: 12 }, (_, index) => a!.start({ repository: { owner: "octo", name: `orphan-${index}` } }));
+    const sessions = await Promise.all(Array.from({ length: 12 }, (_, index) => a!.start({ repository: { owner: "octo", name: `orphan-${index}` } })));
     await waitFor(() => sessions.every((session) => session.state === "ready"), "all ready");
     await a!.close();
     const b = member("instance-b", { maxConcurrent: 4 });
@@ -365,7 +367,7 @@ describe("cluster mode: several engines on one store", () => {
 
   test("resume of a session whose lease another instance holds gives a follower; of a free one, ownership", async () => {
     const [a, b] = await cluster(2);
-    const session = a!.start({ repository, prompts: ["x"] });
+    const session = await a!.start({ repository, prompts: ["x"] });
     await waitFor(() => completed(session) === 1, "the turn");
     const lease: Lease | null = await store.coordination!.acquire(session.id, "someone-else", leaseTtlMs);
     expect(lease).toBeNull();
@@ -375,7 +377,7 @@ describe("cluster mode: several engines on one store", () => {
     await a!.close();
     // A gave the lease back: B's pick-up takes it, and the same handle now belongs to the owner.
     await waitFor(() => ownersOf(session.id).includes("instance-1"), "B to take over");
-    follower.send("y");
+    await follower.send("y");
     await waitFor(() => completed(follower) === 2, "the turn on B");
     expect(received(follower)).toEqual(["x", "y"]);
     await follower.close();

@@ -128,7 +128,7 @@ async function runScenario(steps: readonly Step[], seed: number, trail: string[]
       switch (step.kind) {
         case "start": {
           const texts = Array.from({ length: step.prompts }, () => `prompt-${promptCount++}`);
-          const handle = instances[step.via]!.start({ repository: { owner: "octo", name: `prop-${sessions.length}` }, prompts: texts });
+          const handle = await instances[step.via]!.start({ repository: { owner: "octo", name: `prop-${sessions.length}` }, prompts: texts });
           await handle.settled(); // durable before another instance may look for it
           sessions.push({ id: handle.id, texts });
           break;
@@ -137,7 +137,7 @@ async function runScenario(steps: readonly Step[], seed: number, trail: string[]
           const session = sessions[step.session % Math.max(1, sessions.length)];
           if (session === undefined) break;
           const text = `prompt-${promptCount++}`;
-          (await handleOn(instances[step.via]!, session.id)).send(text);
+          await (await handleOn(instances[step.via]!, session.id)).send(text);
           session.texts.push(text);
           break;
         }

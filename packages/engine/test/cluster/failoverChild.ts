@@ -176,13 +176,13 @@ async function handle(message: ParentMessage): Promise<void> {
   switch (message.type) {
     case "start":
       for (const spec of config.sessions) {
-        const session = engine.start({ repository: spec.repository, prompts: spec.prompts });
+        const session = await engine.start({ repository: spec.repository, prompts: spec.prompts });
         tell({ type: "started", index: spec.index, id: session.id });
       }
       return;
     case "send": {
       // For a session owned elsewhere the handle appends a command that the owner carries out.
-      for (const prompt of message.prompts) (await engine.resume(prompt.id)).send(prompt.text);
+      for (const prompt of message.prompts) await (await engine.resume(prompt.id)).send(prompt.text);
       tell({ type: "reply", requestId: message.requestId, states: [] });
       return;
     }

@@ -46,9 +46,9 @@ async function finish(session: SessionHandle, expected: number): Promise<void> {
 if (config.mode === "run") {
   const work = (config.sessions ?? []).map(async (spec) => {
     const [owner = "", name = ""] = spec.repository.split("/");
-    const session = engine.start({ repository: { owner, name }, prompts: spec.atStart });
+    const session = await engine.start({ repository: { owner, name }, prompts: spec.atStart });
     await new Promise((resolve) => setTimeout(resolve, 5));
-    for (const text of spec.later) session.send(text);
+    await Promise.all(spec.later.map((text) => session.send(text)));
     await finish(session, spec.atStart.length + spec.later.length);
   });
   await Promise.all(work);

@@ -1,7 +1,7 @@
 import { afterEach } from "vitest";
 import { startSimulator, type ScenarioInput, type Simulator, type SimulatorOptions } from "@cloudsession/simulator";
 import { createInMemoryStore, type EventStore } from "@cloudsession/store";
-import { createEngine, type Engine, type EngineOptions, type SessionHandle } from "../../src/index.js";
+import { createEngine, isEngineError, type Engine, type EngineOptions, type SessionHandle } from "../../src/index.js";
 
 /** A simulator and an engine wired through the real SDK client; `dispose()` stops both. */
 export interface Harness {
@@ -63,4 +63,19 @@ export function completed(session: SessionHandle): number {
 /** What the simulated worker really received for this session, in order. */
 export function received(sim: Simulator, session: SessionHandle): readonly string[] {
   return sim.stats.sessions.get(session.sessionId ?? "")?.promptsReceived ?? [];
+}
+
+/**
+ * A careful caller: a send refused because the store was away is tried again under the same
+ * promptId (so it is recorded once, whatever the failed try left behind) until it is accepted.
+ */
+export async function sendUntilAccepted(session: SessionHandle, text: string, promptId: string): Promise<string> {
+  for (;;) {
+    try {
+      return await session.send(text, { promptId });
+    } catch (error) {
+      if (!isEngineError(error, "STORE_UNAVAILABLE")) throw error;
+      await new Promise((resolve) => setTimeout(resolve, error.retryAfterMs ?? 100));
+    }
+  }
 }
