@@ -12,6 +12,7 @@ export function actionsPanel(id: string, onDone: () => void): { element: HTMLEle
   const text = h("textarea", { id: "prompt-text", name: "prompt", rows: 3, placeholder: "Ask the agent… (Ctrl+Enter sends)", required: true });
   const send = h("button", { type: "submit", class: "primary" }, "Send prompt");
   const abort = h("button", { type: "button", onclick: () => void run(abort, () => api.abortTurn(id), () => "Abort requested: the turn ends, the next queued prompt follows.") }, "Abort turn");
+  let pending: { text: string; promptId: string } | undefined;
   let confirming = false;
   let confirmTimer = 0;
   const close = h("button", {
@@ -47,7 +48,11 @@ export function actionsPanel(id: string, onDone: () => void): { element: HTMLEle
         event.preventDefault();
         const prompt = text.value;
         if (prompt.trim() === "") return;
-        void run(send, () => api.sendPrompt(id, prompt), (result) => {
+        // One id per prompt typed: sending it again after a failure cannot deliver it twice.
+        if (pending?.text !== prompt) pending = { text: prompt, promptId: newPromptId() };
+        const { promptId } = pending;
+        void run(send, () => api.sendPrompt(id, prompt, promptId), (result) => {
+          pending = undefined;
           text.value = "";
           return `Prompt ${result.promptId} queued: it is delivered when the agent is free, in order.`;
         });
@@ -82,4 +87,10 @@ export function actionsPanel(id: string, onDone: () => void): { element: HTMLEle
       abort.title = summary.state === "streaming" ? "abort the running turn" : "no turn is running";
     },
   };
+}
+
+/** A random id; `crypto.randomUUID` needs a secure context, `getRandomValues` does not (a service on plain http elsewhere). */
+function newPromptId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `page-${Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
 }

@@ -37,7 +37,8 @@ const session = (id: string): string => `api/sessions/${encodeURIComponent(id)}`
 export const api = {
   machine: () => call<DiagramModel>("api/machine"),
   session: (id: string) => call<SessionDetail>(session(id)),
-  sendPrompt: (id: string, text: string) => post<{ promptId: string }>(`${session(id)}/prompts`, { text }),
+  /** `promptId` makes a retry of the same prompt safe: the engine records it once. */
+  sendPrompt: (id: string, text: string, promptId: string) => post<{ promptId: string }>(`${session(id)}/prompts`, { text, promptId }),
   abortTurn: (id: string) => post<{ session: string }>(`${session(id)}/abort`, {}),
   closeSession: (id: string) => post<{ session: string; state: string }>(`${session(id)}/close`, {}),
   feedUrl: () => url("api/feed"),

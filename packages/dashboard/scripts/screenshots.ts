@@ -9,11 +9,11 @@ const docs = resolve(import.meta.dirname, "../../../docs/images");
 const scene = await startScene({ timeScale: 0.02, seed: 11 });
 const { engine } = scene;
 
-const normal = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["Summarise the README", "List the open TODOs"] });
-const slow = engine.start({ repository: { owner: "demo", name: "slow-agent" }, prompts: ["Explain the build", "Suggest a test for the parser", "Draft release notes"] });
-const blocked = engine.start({ repository: { owner: "demo", name: "blocked-org" }, prompts: ["Fix the flaky test"] });
-const live = engine.start({ repository: { owner: "octo", name: "service" }, prompts: ["Find the slowest endpoint", "Propose a cache for it"] });
-const held = engine.start({ repository: { owner: "octo", name: "held" }, prompts: ["Review the migration"] });
+const normal = await engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["Summarise the README", "List the open TODOs"] });
+const slow = await engine.start({ repository: { owner: "demo", name: "slow-agent" }, prompts: ["Explain the build", "Suggest a test for the parser", "Draft release notes"] });
+const blocked = await engine.start({ repository: { owner: "demo", name: "blocked-org" }, prompts: ["Fix the flaky test"] });
+const live = await engine.start({ repository: { owner: "octo", name: "service" }, prompts: ["Find the slowest endpoint", "Propose a cache for it"] });
+const held = await engine.start({ repository: { owner: "octo", name: "held" }, prompts: ["Review the migration"] });
 await until(normal, allCompleted(2), "the normal session's answers");
 await normal.close("done");
 await until(slow, allCompleted(3), "the slow agent's answers");

@@ -123,8 +123,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         const body = await readJsonBody(request);
         if (action === "prompts") {
           const text = body["text"];
+          const promptId = body["promptId"];
           if (typeof text !== "string" || text.trim() === "") throw new DashboardError("INVALID_REQUEST", 400, "a prompt needs some text");
-          return sendJson(response, 202, { promptId: await sendPrompt(engine, id, text) });
+          if (promptId !== undefined && (typeof promptId !== "string" || !/^[A-Za-z0-9._:-]{1,100}$/.test(promptId))) {
+            throw new DashboardError("INVALID_REQUEST", 400, "promptId must be 1-100 letters, digits or . _ : -");
+          }
+          return sendJson(response, 202, { promptId: await sendPrompt(engine, id, text, promptId) });
         }
         if (action === "abort") {
           await abortTurn(engine, id);

@@ -15,13 +15,13 @@ export function runningSession(engine: DashboardEngine | undefined, id: string):
 }
 
 /**
- * Queues a prompt through the engine and resolves with its id once the engine has taken it.
- * `Promise.resolve` spans the engine's synchronous `send` and its asynchronous successor, which
- * resolves only once the prompt is in the log (the durable acknowledgement).
+ * Queues a prompt through the engine; resolves with its id once the prompt is in the log (the
+ * engine's durable acknowledgement). `promptId`, when the page gives one, makes a retried request
+ * idempotent: a prompt already recorded under it is not added twice.
  */
-export async function sendPrompt(engine: DashboardEngine | undefined, id: string, text: string): Promise<string> {
+export async function sendPrompt(engine: DashboardEngine | undefined, id: string, text: string, promptId?: string): Promise<string> {
   const handle = runningSession(engine, id);
-  return await Promise.resolve(handle.send(text));
+  return await handle.send(text, promptId === undefined ? undefined : { promptId });
 }
 
 /** Asks the engine to abort the session's running turn, if any. */

@@ -23,7 +23,7 @@ type _StatesAgree = Holds<Same<SessionStateName, LifecycleState>>;
  * @example
  * countPrompts([{ id: "p1", text: "hi", status: "completed", submittedAt: 0 }]) // { delivered: 1, queued: 0, undelivered: 0 }
  */
-export function countPrompts(prompts: readonly PromptRecord[]): PromptCounts {
+export function countPrompts(prompts: Iterable<PromptRecord>): PromptCounts {
   let delivered = 0;
   let queued = 0;
   let undelivered = 0;

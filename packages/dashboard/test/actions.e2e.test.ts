@@ -18,11 +18,14 @@ const detail = async (id: string) => (await call(api(`sessions/${id}`))).body as
 
 describe("actions through the engine, over the dashboard's API (real SDK client, simulator)", () => {
   test("a prompt sent through the API reaches the worker once, and its answer shows", async () => {
-    const session = scene.engine.start({ repository: { owner: "octo", name: "demo" } });
+    const session = await scene.engine.start({ repository: { owner: "octo", name: "demo" } });
     await until(session, (handle) => handle.state === "ready", "ready");
     expect((await detail(session.id)).summary.running).toBe(true);
-    const sent = await postJson(api(`sessions/${session.id}/prompts`), { text: "Count the TODOs" });
-    expect(sent).toMatchObject({ status: 202, body: { promptId: expect.any(String) as unknown } });
+    // The page sends an id with each prompt: a retried request (same id) records the prompt once.
+    const sent = await postJson(api(`sessions/${session.id}/prompts`), { text: "Count the TODOs", promptId: "page-1" });
+    expect(sent).toMatchObject({ status: 202, body: { promptId: "page-1" } });
+    expect(await postJson(api(`sessions/${session.id}/prompts`), { text: "Count the TODOs", promptId: "page-1" })).toMatchObject({ status: 202, body: { promptId: "page-1" } });
+    expect(await postJson(api(`sessions/${session.id}/prompts`), { text: "x", promptId: "bad id!" })).toMatchObject({ status: 400, body: { code: "INVALID_REQUEST" } });
     await until(session, allCompleted(1), "the answer");
     expect(scene.sim.stats.timesReceived("Count the TODOs", session.sessionId ?? "")).toBe(1);
     await scene.engine.settled();
@@ -32,16 +35,16 @@ describe("actions through the engine, over the dashboard's API (real SDK client,
   });
 
   test("abort ends the running turn; the prompt is interrupted and the session ready again", async () => {
-    const session = scene.engine.start({ repository: { owner: "octo", name: "thinker" }, prompts: ["Think for a long time"] });
+    const session = await scene.engine.start({ repository: { owner: "octo", name: "thinker" }, prompts: ["Think for a long time"] });
     await until(session, (handle) => handle.state === "streaming", "the turn to run");
     expect(await postJson(api(`sessions/${session.id}/abort`), {})).toMatchObject({ status: 202 });
-    await until(session, (handle) => handle.state === "ready" && handle.snapshot().context.prompts[0]?.status === "interrupted", "the abort");
+    await until(session, (handle) => handle.state === "ready" && handle.snapshot().context.prompts.at(0)?.status === "interrupted", "the abort");
     await scene.engine.settled();
     expect((await detail(session.id)).replay.map((step) => step.edge).filter((edge) => edge !== null)).toContain("streaming.active->streaming.aborting");
   });
 
   test("close ends the session; afterwards no action is offered or taken", async () => {
-    const session = scene.engine.start({ repository: { owner: "octo", name: "held" }, prompts: ["Review the migration"] });
+    const session = await scene.engine.start({ repository: { owner: "octo", name: "held" }, prompts: ["Review the migration"] });
     await until(session, (handle) => handle.state === "awaiting-agent", "awaiting the agent");
     expect(await postJson(api(`sessions/${session.id}/close`), {})).toMatchObject({ status: 200, body: { state: "closed" } });
     await scene.engine.settled();

@@ -27,9 +27,9 @@ describe.skipIf(chromium === undefined)(`the dashboard in a real Chromium${chrom
     browser = await launchChromium(chromium!);
     // The demo's three sessions: a normal one, a slow agent with queued prompts, a blocked organisation.
     const { engine } = scene;
-    sessions.normal = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["Summarise the README", "List the open TODOs"] });
-    sessions.slow = engine.start({ repository: { owner: "demo", name: "slow-agent" }, prompts: ["Explain the build", "Draft release notes"] });
-    sessions.blocked = engine.start({ repository: { owner: "demo", name: "blocked-org" }, prompts: ["Fix the flaky test"] });
+    sessions.normal = await engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["Summarise the README", "List the open TODOs"] });
+    sessions.slow = await engine.start({ repository: { owner: "demo", name: "slow-agent" }, prompts: ["Explain the build", "Draft release notes"] });
+    sessions.blocked = await engine.start({ repository: { owner: "demo", name: "blocked-org" }, prompts: ["Fix the flaky test"] });
     await until(sessions.normal, allCompleted(2), "the normal session's answers");
     await sessions.normal.close("done");
     await until(sessions.slow, allCompleted(2), "the slow agent's answers");
@@ -82,7 +82,7 @@ describe.skipIf(chromium === undefined)(`the dashboard in a real Chromium${chrom
     await page.goto(scene.served.url);
     await page.waitForSelector(row(sessions.normal!.id));
     await page.evaluate("window.__sameDocument = true");
-    const held = scene.engine.start({ repository: { owner: "octo", name: "held" }, prompts: ["Review the migration"] });
+    const held = await scene.engine.start({ repository: { owner: "octo", name: "held" }, prompts: ["Review the migration"] });
     await page.waitForSelector(row(held.id, "awaiting-agent"));
     expect(await page.textContent(`${row(held.id)} .prompt-counts`)).toContain("◷ 1");
     // The list follows the store; now the session page, live as well.
@@ -120,7 +120,7 @@ describe.skipIf(chromium === undefined)(`the dashboard in a real Chromium${chrom
   }, 60_000);
 
   test("a prompt sent from the page reaches the simulator once, and its answer appears", async () => {
-    const session = scene.engine.start({ repository: { owner: "octo", name: "demo" } });
+    const session = await scene.engine.start({ repository: { owner: "octo", name: "demo" } });
     await until(session, (handle) => handle.state === "ready", "ready");
     await page.goto(`${scene.served.url}#/sessions/${session.id}`);
     await page.waitForSelector("section.actions:not([hidden])");
