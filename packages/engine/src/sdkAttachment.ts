@@ -1,4 +1,4 @@
-import { lifecycleState, type SessionEvent, type SessionSnapshot } from "@cloudsession/machine";
+import { lifecycleState, promptInFlight, type SessionEvent, type SessionSnapshot } from "@cloudsession/machine";
 import type { RawSessionEvent } from "@cloudsession/rx";
 import type { CopilotSession } from "@github/copilot-sdk";
 import { isConnectionError } from "./connectionErrors.js";
@@ -35,6 +35,8 @@ export class SdkAttachment {
   private failures = 0;
   private retryTimer: unknown;
   private lostConnectionReported = false;
+  /** The re-attach under way, if any: another waits for it instead of resuming the session a second time. */
+  private underWay: Promise<void> | undefined;
 
   constructor(
     private readonly env: RunnerEnvironment,
@@ -88,8 +90,21 @@ export class SdkAttachment {
     this.port.reconcile();
   }
 
-  /** Resumes the SDK session (without `cloud`) and settles the session from its history. */
-  async reattach(): Promise<void> {
+  /**
+   * Resumes the SDK session (without `cloud`) and settles the session from its history. One at a
+   * time: a second request (the heartbeat's and a failed send's, say) runs after the first, and
+   * does nothing when the first already attached to the current client.
+   */
+  reattach(): Promise<void> {
+    const next = (this.underWay ?? Promise.resolve()).then(() => this.reattachOnce());
+    this.underWay = next;
+    void next.finally(() => {
+      if (this.underWay === next) this.underWay = undefined;
+    });
+    return next;
+  }
+
+  private async reattachOnce(): Promise<void> {
     const sessionId = this.port.sessionId;
     if (sessionId === null) return;
     this.reattaching = true;
@@ -148,7 +163,7 @@ export class SdkAttachment {
           this.env.onBackgroundError(error, this.port.id);
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt).unref());
+        await this.port.sleep(100 * attempt);
       }
     }
     const snapshot = this.port.snapshot();
@@ -178,7 +193,7 @@ export class SdkAttachment {
 
 /** A prompt whose dispatch intent is logged but whose messageId is not: it may or may not have been sent. */
 function hasUnconfirmedDispatch(snapshot: SessionSnapshot): boolean {
-  return snapshot.context.prompts.some((prompt) => prompt.status === "dispatching");
+  return promptInFlight(snapshot.context)?.status === "dispatching";
 }
 
 function needsHistory(snapshot: SessionSnapshot): boolean {

@@ -1,4 +1,4 @@
-import { queuedPrompts, type SessionLogEvent, type SessionOutcome } from "@cloudsession/machine";
+import type { SessionLogEvent, SessionOutcome } from "@cloudsession/machine";
 import { FORWARD_REPORT_AFTER, forwardWithRetry, type ForwardingPort, type ForwardOutcome } from "./commandForwarding.js";
 import { EngineError } from "./engineError.js";
 import { checkPrompt, queueFull } from "./promptChecks.js";
@@ -48,8 +48,8 @@ export class SessionFollower extends LoggedSession implements ForwardingPort {
     checkPrompt(text, this.env.limits);
     this.assertActive();
     const context = this.actor.getSnapshot().context;
-    if (context.prompts.some((prompt) => prompt.id === promptId)) return "recorded";
-    if (queuedPrompts(context).length >= this.env.limits.maxQueuedPrompts) throw queueFull(this.id, this.env.limits);
+    if (context.prompts.has(promptId)) return "recorded";
+    if (context.prompts.queueLength >= this.env.limits.maxQueuedPrompts) throw queueFull(this.id, this.env.limits);
     const outcome = await this.forward({ type: "prompt.submit", promptId, text }, FORWARD_REPORT_AFTER);
     switch (outcome.kind) {
       case "stored":

@@ -1,4 +1,4 @@
-import { queuedPrompts, wantsReservation, type DeadlineName, type SessionContext, type SessionEvent, type SessionLogEvent, type SessionOutcome, type SessionRequested } from "@cloudsession/machine";
+import { wantsReservation, type DeadlineName, type SessionContext, type SessionEvent, type SessionLogEvent, type SessionOutcome, type SessionRequested } from "@cloudsession/machine";
 import { isStoreError, type JsonObject } from "@cloudsession/store";
 import type { CopilotSession } from "@github/copilot-sdk";
 import { DeadlineTimer, type DeadlinePort } from "./deadlineTimer.js";
@@ -121,8 +121,8 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     this.assertActive();
     if (this.recorder.failed) return this.notRecorded();
     const context = this.actor.getSnapshot().context;
-    if (context.prompts.some((prompt) => prompt.id === promptId)) return "recorded";
-    if (queuedPrompts(context).length + this.pending.length >= this.env.limits.maxQueuedPrompts) throw queueFull(this.id, this.env.limits);
+    if (context.prompts.has(promptId)) return "recorded";
+    if (context.prompts.queueLength + this.pending.length >= this.env.limits.maxQueuedPrompts) throw queueFull(this.id, this.env.limits);
     return new Promise((resolve, reject) => {
       this.pending.push({ promptId, text, resolve, reject });
       if (!this.batchScheduled) this.commitPending();
@@ -216,7 +216,7 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     switch (command.type) {
       case "prompt.submit":
         // Accepted durably by the follower that forwarded it: no limit refuses it here.
-        await this.commit(() => (this.actor.getSnapshot().context.prompts.some((prompt) => prompt.id === command.promptId) ? [] : [{ type: "prompt.submitted", promptId: command.promptId, text: command.text, at: this.env.clock.now() }]));
+        await this.commit(() => (this.actor.getSnapshot().context.prompts.has(command.promptId) ? [] : [{ type: "prompt.submitted", promptId: command.promptId, text: command.text, at: this.env.clock.now() }]));
         break;
       case "turn.abort":
         await this.commit(() => (this.state === "streaming" && this.actor.getSnapshot().context.inFlight === command.promptId ? [{ type: "turn.abort-requested", at: this.env.clock.now() }] : []));
@@ -304,7 +304,7 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
       const events: SessionEvent[] = [];
       const at = this.env.clock.now();
       for (const { promptId, text } of batch) {
-        if (seen.has(promptId) || prompts.some((prompt) => prompt.id === promptId)) continue;
+        if (seen.has(promptId) || prompts.has(promptId)) continue;
         seen.add(promptId);
         events.push({ type: "prompt.submitted", promptId, text, at });
       }

@@ -31,7 +31,7 @@ export function settleFromHistory(snapshot: SessionSnapshot, history: readonly R
   }
   if (state !== "streaming" || context.inFlight === null) return settled;
 
-  const prompt = context.prompts.find((candidate) => candidate.id === context.inFlight);
+  const prompt = context.prompts.get(context.inFlight);
   if (!prompt) return settled;
   const userMessages = history.map((event, index) => ({ event, index })).filter(({ event }) => event.type === "user.message");
   let messageId = prompt.messageId;

@@ -1,4 +1,4 @@
-import { queuedPrompts, type SessionLogEvent } from "@cloudsession/machine";
+import type { SessionLogEvent } from "@cloudsession/machine";
 import { SpanStatusCode, context, createNoopMeter, isSpanContextValid, metrics, trace, type Attributes, type Counter, type Histogram, type Meter, type Span } from "@opentelemetry/api";
 import type { SessionHandle } from "./sessionHandle.js";
 
@@ -37,7 +37,7 @@ function instrumentsFor(meter: Meter): Instruments {
     .createObservableGauge("cloudsession.queue.depth", { description: "Prompts queued (not yet dispatched) across this process's sessions" })
     .addCallback((result) => {
       let depth = 0;
-      for (const session of observed) depth += queuedPrompts(session.snapshot().context).length;
+      for (const session of observed) depth += session.snapshot().context.prompts.queueLength;
       result.observe(depth);
     });
   instrumentsByMeter.set(meter, instruments);

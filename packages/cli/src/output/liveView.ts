@@ -1,5 +1,5 @@
 import type { SessionHandle } from "@cloudsession/engine";
-import { queuedPrompts, type LifecycleState, type SessionOutcome } from "@cloudsession/machine";
+import type { LifecycleState, SessionOutcome } from "@cloudsession/machine";
 import { createSpinner, type Spinner } from "nanospinner";
 import { ExitCode } from "../exitCodes.js";
 import { formatDuration } from "./duration.js";
@@ -74,7 +74,7 @@ export class LiveView implements SessionReporter {
         if (event.type === "prompt.submitted") {
           this.above(`${c.dim("queued")}  ${event.text}`);
         } else if (event.type === "prompt.dispatching") {
-          const text = prompts.find((prompt) => prompt.id === event.promptId)?.text ?? "";
+          const text = prompts.get(event.promptId)?.text ?? "";
           this.above(`${c.cyan("›")} ${c.bold(text)}`);
         } else if (event.type === "prompt.dispatch-failed") {
           this.above(c.yellow(`! the prompt could not be sent: ${event.message}`));
@@ -134,7 +134,7 @@ export class LiveView implements SessionReporter {
     }
     if (this.midLine) this.write("\n");
     const render = (): string => {
-      const queued = handle.snapshot().status === "active" ? queuedPrompts(handle.snapshot().context).length : 0;
+      const queued = handle.snapshot().status === "active" ? handle.snapshot().context.prompts.queueLength : 0;
       const waiting = queued === 0 ? "" : c.dim(` · ${queued} prompt${queued === 1 ? "" : "s"} queued`);
       return `${text}… ${c.dim(formatDuration(Date.now() - started))}${waiting}`;
     };

@@ -143,7 +143,7 @@ describe("PromptDispatcher write-ahead dispatch", () => {
     await flush();
     expect(target.lostConnectionReports).toBe(1);
     expect(log.events.map((event) => event.type).slice(-1)).toEqual(["prompt.dispatching"]);
-    expect(log.snapshot().context.prompts[0]?.status).toBe("dispatching");
+    expect(log.snapshot().context.prompts.at(0)?.status).toBe("dispatching");
   });
 
   test("a connection error on a client the engine cannot reconnect is recorded as dispatch-failed", async () => {
@@ -163,7 +163,7 @@ describe("PromptDispatcher write-ahead dispatch", () => {
     await flush();
     expect(target.lostConnectionReports).toBe(0);
     expect(log.ofType("prompt.dispatch-failed")).toEqual([{ type: "prompt.dispatch-failed", promptId: "p1", message: "prompt too large", requeue: false, at: T0 }]);
-    expect(log.snapshot().context.prompts[0]?.status).toBe("undelivered");
+    expect(log.snapshot().context.prompts.at(0)?.status).toBe("undelivered");
   });
 
   test("a send error after the runner stopped records nothing", async () => {

@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { reserved, rig } from "./attachmentRig.js";
-import { agentStart, FakeSdkSession, readyEvents, remoteInfo, T0 } from "./fakes.js";
+import { agentStart, FakeSdkSession, flush, readyEvents, remoteInfo, T0 } from "./fakes.js";
 
 describe("SdkAttachment.catchUpFromHistory (after a create)", () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   test("feeds only session.start and session.info from the history to the intake", async () => {
     const r = rig([reserved]);
     const sdk = new FakeSdkSession("sdk-1");
@@ -23,17 +19,19 @@ describe("SdkAttachment.catchUpFromHistory (after a create)", () => {
     expect(r.log.events).toHaveLength(4);
   });
 
-  test("a failed history read is retried (after 100 ms, then 200 ms)", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+  test("a failed history read is retried (after 100 ms, then 200 ms, on the engine's clock)", async () => {
     const r = rig([reserved]);
     const sdk = new FakeSdkSession("sdk-1");
     sdk.histories = [new Error("read failed"), new Error("read failed"), [agentStart]];
     const done = r.attachment.catchUpFromHistory(sdk.asSdk);
-    await vi.advanceTimersByTimeAsync(99);
+    await flush();
+    r.env.clock.advance(99);
+    await flush();
     expect(sdk.getEventsCalls).toBe(1);
-    await vi.advanceTimersByTimeAsync(1);
+    r.env.clock.advance(1);
+    await flush();
     expect(sdk.getEventsCalls).toBe(2);
-    await vi.advanceTimersByTimeAsync(200);
+    r.env.clock.advance(200);
     await done;
     expect(sdk.getEventsCalls).toBe(3);
     expect(r.log.ofType("agent.started")).toHaveLength(1);
@@ -41,13 +39,15 @@ describe("SdkAttachment.catchUpFromHistory (after a create)", () => {
   });
 
   test("after three failed reads it gives up and reports the error", async () => {
-    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const r = rig([reserved]);
     const sdk = new FakeSdkSession("sdk-1");
     const failure = new Error("read failed");
     sdk.histories = [failure];
     const done = r.attachment.catchUpFromHistory(sdk.asSdk);
-    await vi.advanceTimersByTimeAsync(300);
+    for (const wait of [100, 200]) {
+      await flush();
+      r.env.clock.advance(wait);
+    }
     await done;
     expect(sdk.getEventsCalls).toBe(3);
     expect(r.env.backgroundErrors).toEqual([failure]);

@@ -255,16 +255,12 @@ describe("SdkAttachment lost connections", () => {
   });
 });
 
-/**
- * Known defects, pinned: each `test.fails` passes while the defect is there and fails once it is
- * fixed, to be turned into a plain `test` then. Reported with these tests, not fixed here.
- */
-describe("SdkAttachment known defects", () => {
-  test.fails("two re-attaches at once (the heartbeat's, and a send rejected by the client it force-stopped) resume the SDK session once", async () => {
-    // Today both resume: `reattach` has no guard against one already under way, so the log gets two
-    // session.resumed, the first resumed SDK session is replaced without a disconnect (its onEvent
-    // stays subscribed), and `attaching` turns false when the first finishes while the second is
-    // still settling from a history read before the first's settlement landed.
+/** Regressions: two defects found by these unit tests when the runner was reshaped, now fixed. */
+describe("SdkAttachment regressions", () => {
+  test("two re-attaches at once (the heartbeat's, and a send rejected by the client it force-stopped) resume the SDK session once", async () => {
+    // Both used to resume: the log got two session.resumed, the first resumed SDK session was
+    // replaced without a disconnect (its onEvent stayed subscribed), and `attaching` turned false
+    // while the second was still settling from an older history read.
     const r = rig(readyEvents(T0));
     r.attachment.use(new FakeSdkSession("sdk-1").asSdk);
     const answers = [deferred<FakeSdkSession>(), deferred<FakeSdkSession>()];
@@ -279,17 +275,16 @@ describe("SdkAttachment known defects", () => {
     expect(resumesOf(r)).toHaveLength(1);
   });
 
-  test.fails("the waits between failed history reads after a create are on the injected clock", async () => {
-    // Today `catchUpFromHistory` waits with the global `setTimeout`, out of reach of `env.clock`.
+  test("the waits between failed history reads after a create are on the injected clock", async () => {
+    // It used to wait with the global `setTimeout`, out of reach of `env.clock`.
     const r = rig([reserved]);
     const sdk = new FakeSdkSession("sdk-1");
     sdk.histories = [new Error("read failed"), [agentStart]];
     const done = r.attachment.catchUpFromHistory(sdk.asSdk);
     await flush();
-    try {
-      expect(r.env.clock.pending.map((timer) => timer.delay)).toEqual([100]);
-    } finally {
-      await done; // the global 100 ms wait, so the test leaves nothing behind
-    }
+    expect(r.env.clock.pending.map((timer) => timer.delay)).toEqual([100]);
+    r.env.clock.advance(100);
+    await done;
+    expect(sdk.getEventsCalls).toBe(2);
   });
 });
