@@ -2,7 +2,10 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-/** Layers are checked, not hoped: machine ← rx ← engine → store; cli on top; nothing imports cli, bench or fidelity. */
+/**
+ * Layers are checked, not hoped: machine ← rx ← engine → store; the dashboard above engine and
+ * store; cli on top; nothing imports cli, bench or fidelity, and nothing below the dashboard imports it.
+ */
 const layer = (pkg, forbidden, extraPatterns = []) => ({
   files: [`packages/${pkg}/src/**/*.ts`],
   rules: {
@@ -53,10 +56,26 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
     },
   },
-  layer("machine", ["rx", "engine", "store", "simulator", "cli", "bench", "fidelity"], [nodeOnly("rxjs"), nodeOnly("@github/copilot-sdk"), { group: ["node:*"], message: "the machine is pure: no Node APIs" }]),
-  layer("rx", ["engine", "store", "simulator", "cli", "bench", "fidelity"]),
-  layer("store", ["machine", "rx", "engine", "simulator", "cli", "bench", "fidelity"]),
-  layer("engine", ["simulator", "cli", "bench", "fidelity"]),
-  layer("simulator", ["machine", "rx", "engine", "store", "cli", "bench", "fidelity"]),
+  layer("machine", ["rx", "engine", "store", "simulator", "dashboard", "cli", "bench", "fidelity"], [nodeOnly("rxjs"), nodeOnly("@github/copilot-sdk"), { group: ["node:*"], message: "the machine is pure: no Node APIs" }]),
+  layer("rx", ["engine", "store", "simulator", "dashboard", "cli", "bench", "fidelity"]),
+  layer("store", ["machine", "rx", "engine", "simulator", "dashboard", "cli", "bench", "fidelity"]),
+  layer("engine", ["simulator", "dashboard", "cli", "bench", "fidelity"]),
+  layer("simulator", ["machine", "rx", "engine", "store", "dashboard", "cli", "bench", "fidelity"]),
+  layer("dashboard", ["simulator", "cli", "bench", "fidelity"]),
+  {
+    // The dashboard's page runs in a browser: no package, no Node module, only the wire types it shares with the server.
+    files: ["packages/dashboard/client/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@cloudsession/*", "node:*", "playwright-core", "esbuild"], message: "the page is a browser program: it imports only its own modules" },
+            { group: ["../src/*", "!../src/protocol.js"], message: "the page shares only src/protocol.ts with the server" },
+          ],
+        },
+      ],
+    },
+  },
   layer("cli", ["bench", "fidelity"]),
 );

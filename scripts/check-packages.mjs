@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const packages = ["machine", "rx", "store", "engine", "simulator", "cli"];
+const packages = ["machine", "rx", "store", "engine", "simulator", "dashboard", "cli"];
 // Tools the consumer project installs from the registry, pinned so the check is repeatable.
 // @types/emscripten: PGlite's declarations use the Emscripten globals without depending on their types.
 const tools = ["typescript@6.0.3", "@types/node@^20.19.43", "@types/emscripten@1.41.6", "publint@0.3.25", "@arethetypeswrong/cli@0.18.5"];
@@ -98,6 +98,20 @@ const bin = (name) => join(consumer, "node_modules", ".bin", name);
 const importScript = packages.map((name) => `{ const m = await import("@cloudsession/${name}"); if (Object.keys(m).length === 0) throw new Error("@cloudsession/${name} exports nothing"); }`).join("\n");
 check("import every package in ESM (node)", process.execPath, ["--input-type=module", "-e", importScript], { cwd: consumer });
 check("the cloudsession command runs (--help)", bin("cloudsession"), ["--help"], { cwd: consumer });
+// The dashboard serves the page bundled into its tarball (the consumer has no esbuild to build one).
+check(
+  "the dashboard serves its bundled page",
+  process.execPath,
+  [
+    "--input-type=module",
+    "-e",
+    `import { serveDashboard } from "@cloudsession/dashboard"; import { createInMemoryStore } from "@cloudsession/store";
+const served = await serveDashboard({ store: createInMemoryStore() });
+for (const path of ["", "assets/app.js", "assets/app.css", "api/machine"]) { const response = await fetch(served.url + path); if (response.status !== 200) throw new Error(path + ": " + response.status); }
+await served.close();`,
+  ],
+  { cwd: consumer },
+);
 
 // 5. Types, under both resolutions a consumer is likely to use.
 writeFileSync(

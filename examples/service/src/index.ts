@@ -2,6 +2,8 @@ export { startService } from "./startService.js";
 export type { RunningService, StartServiceOptions } from "./startService.js";
 export { sessionRoutes } from "./sessionRoutes.js";
 export type { SessionRoutesOptions } from "./sessionRoutes.js";
+export { dashboardRoutes } from "./dashboardRoutes.js";
+export type { DashboardRoutesOptions } from "./dashboardRoutes.js";
 export { HttpError } from "./httpError.js";
 export { ServiceError, isServiceError, type ServiceErrorCode } from "./serviceError.js";
 export { streamSessionEvents } from "./eventStream.js";

@@ -3,6 +3,7 @@ import { maskConnectionString, openStore, type EventStore } from "@cloudsession/
 import Fastify, { type FastifyInstance } from "fastify";
 import { accessControl } from "./accessControl.js";
 import { tokenCheckFor } from "./apiTokens.js";
+import { dashboardRoutes } from "./dashboardRoutes.js";
 import { errorHandler, notFoundHandler, sendError } from "./errorAnswers.js";
 import type { EventStream } from "./eventStream.js";
 import { createEventStreamSlots } from "./eventStreamSlots.js";
@@ -80,6 +81,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   await app.register(healthRoutes, { store });
   const streamSlots = createEventStreamSlots(limits.eventStreams, limits.eventStreamsPerClient);
   await app.register(sessionRoutes, { engine, store, streams, streamSlots, heartbeatMs: timeouts.heartbeatMs, maxPromptBytes: limits.promptBytes });
+  await app.register(dashboardRoutes, { prefix: "/dashboard", engine, store }); // the sessions dashboard at /dashboard/
   await app.listen({ host, port: options.port ?? 3000 });
   // #endregion start-service
 

@@ -1,5 +1,11 @@
-import type { Damage } from "./damage.js";
 import { ExitCode } from "./exitCodes.js";
+
+/** What is wrong with a damaged log, as the store or the engine reported it. */
+export interface Damage {
+  /** `CORRUPTED_EVENT`: a row does not decode; `CORRUPTED_LOG`: the rows do not add up (a gap, a stream row out of step, a bad first event…). */
+  readonly code: "CORRUPTED_EVENT" | "CORRUPTED_LOG";
+  readonly message: string;
+}
 
 /** Stable codes of the errors the CLI reports itself (session outcomes are not errors). */
 export type CliErrorCode =

@@ -1,13 +1,8 @@
 import { isEngineError } from "@cloudsession/engine";
 import { isStoreError } from "@cloudsession/store";
-import { CliError } from "./cliError.js";
+import { CliError, type Damage } from "./cliError.js";
 
-/** What is wrong with a damaged log, as the store or the engine reported it. */
-export interface Damage {
-  /** `CORRUPTED_EVENT`: a row does not decode; `CORRUPTED_LOG`: the rows do not add up (a gap, a stream row out of step, a bad first event…). */
-  readonly code: "CORRUPTED_EVENT" | "CORRUPTED_LOG";
-  readonly message: string;
-}
+export type { Damage };
 
 /**
  * The damage `error` reports, or undefined when it is about something else. Three errors mean

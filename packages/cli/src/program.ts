@@ -7,6 +7,7 @@ import { resumeCommand } from "./commands/resume.js";
 import { runCommand, type RunFlags } from "./commands/run.js";
 import { showCommand } from "./commands/show.js";
 import { simCommand, type SimFlags } from "./commands/sim.js";
+import { addUiCommand } from "./commands/ui.js";
 import { commandName, type CommandContext } from "./commandContext.js";
 import { runDemo } from "./demo.js";
 import { ExitCode, exitCodeHelp } from "./exitCodes.js";
@@ -174,6 +175,7 @@ export function createProgram(io: CliIo, terminal: Terminal, result: { code: num
   ).action(async (flags: SessionCommandFlags, command: Command) => {
     result.code = (await runDemo(context(command), flags)).exitCode;
   });
+  addUiCommand(program, context, result);
   return program;
 }
 

@@ -66,6 +66,8 @@ function handlingFor(command: string): Handling | undefined {
   const listed = handlings[bare];
   if (listed !== undefined) return command.endsWith("&") && listed.kind === "run" ? { kind: "background", ready: /./ } : listed;
   if (cliCommand.test(bare) && /^\.\/cloudsession sim\b/.test(bare)) return { kind: "background", ready: /listening on port \d+/ };
+  // The dashboard serves until Ctrl-C: started, and left running until its block ends.
+  if (cliCommand.test(bare) && /^\.\/cloudsession ui\b/.test(bare)) return { kind: "background", ready: /dashboard http:\/\/|"type":"dashboard"/ };
   if (cliCommand.test(bare)) return { kind: "run" };
   return undefined;
 }
@@ -211,9 +213,9 @@ async function stop(started: Started): Promise<void> {
 }
 
 async function runBlock(block: ShellBlock): Promise<void> {
-  const ports = new Map([["4321", String(await freePort())], ["3000", String(await freePort())]]);
+  const ports = new Map([["4321", String(await freePort())], ["3000", String(await freePort())], ["8080", String(await freePort())]]);
   const substitute = (command: string): string => {
-    let text = command.replace(/\s*&$/, "").replace(/\b(4321|3000)\b/g, (port) => ports.get(port) ?? port);
+    let text = command.replace(/\s*&$/, "").replace(/\b(4321|3000|8080)\b/g, (port) => ports.get(port) ?? port);
     if (text.includes("<id>")) {
       if (lastSession === undefined) throw new Error(`${block.file}:${block.line}: no session for <id> yet`);
       text = text.replaceAll("<id>", lastSession);
