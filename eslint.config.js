@@ -21,7 +21,7 @@ const layer = (pkg, forbidden, extraPatterns = []) => ({
 const nodeOnly = (name) => ({ group: [name, `${name}/*`], message: "the machine is pure: xstate only" });
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", ".tools/**", "**/coverage/**", "packages/bench/results/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", ".tools/**", "**/coverage/**", "packages/bench/results/**", "**/.cloudsession-*/**"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

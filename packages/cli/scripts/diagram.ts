@@ -1,5 +1,5 @@
 // Regenerates the lifecycle diagram in docs/lifecycle.md from the machine definition.
-// Run: pnpm --filter @cloudsession/cli diagram (test/diagram.test.ts fails when it is stale).
+// Run: npm --prefix packages/cli run diagram (test/diagram.test.ts fails when it is stale).
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { withFreshDiagram } from "../src/diagram/lifecycleDiagram.js";

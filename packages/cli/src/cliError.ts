@@ -1,3 +1,4 @@
+import type { Damage } from "./damage.js";
 import { ExitCode } from "./exitCodes.js";
 
 /** Stable codes of the errors the CLI reports itself (session outcomes are not errors). */
@@ -6,13 +7,32 @@ export type CliErrorCode =
   | "MISSING_REPOSITORY"
   | "INVALID_REPOSITORY"
   | "MISSING_PROMPT"
+  | "PROMPT_TOO_LARGE"
   | "SESSION_NOT_FOUND"
+  /** The session is open, but nothing can continue it (its runtime is gone for good). */
+  | "SESSION_NOT_RESUMABLE"
   | "UNKNOWN_SCENARIO"
+  /** A port given on the command line is taken by another process. */
+  | "PORT_IN_USE"
+  /** The session's stored log is damaged: `damage` says how. */
+  | "DAMAGED_LOG"
   | "STORE_UNAVAILABLE"
-  | "RUNTIME_UNAVAILABLE";
+  | "RUNTIME_UNAVAILABLE"
+  /** The engine refused for now (a full queue, too many sessions waiting): try again later. */
+  | "BUSY"
+  /** Ctrl-C: the command stops (exit 130). */
+  | "INTERRUPTED";
+
+const defaultExitCodes: Partial<Record<CliErrorCode, ExitCode>> = {
+  STORE_UNAVAILABLE: ExitCode.unexpected,
+  RUNTIME_UNAVAILABLE: ExitCode.unexpected,
+  BUSY: ExitCode.unexpected,
+  DAMAGED_LOG: ExitCode.damaged,
+};
 
 /**
- * An error the CLI explains in one line plus a hint. `exitCode` is what the process exits with.
+ * An error the CLI explains in one line plus a hint. `exitCode` is what the process exits with:
+ * 2 (usage) unless the code says otherwise.
  *
  * @example
  * throw new CliError("MISSING_REPOSITORY", "no repository given", { hint: "pass --repo owner/name" });
@@ -21,13 +41,16 @@ export class CliError extends Error {
   readonly code: CliErrorCode;
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
+  /** For `DAMAGED_LOG`: the store's or engine's code and message. */
+  readonly damage: Damage | undefined;
 
-  constructor(code: CliErrorCode, message: string, options: { hint?: string; exitCode?: ExitCode; cause?: unknown } = {}) {
+  constructor(code: CliErrorCode, message: string, options: { hint?: string; exitCode?: ExitCode; damage?: Damage; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "CliError";
     this.code = code;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? (code === "STORE_UNAVAILABLE" || code === "RUNTIME_UNAVAILABLE" ? ExitCode.unexpected : ExitCode.usage);
+    this.damage = options.damage;
+    this.exitCode = options.exitCode ?? defaultExitCodes[code] ?? ExitCode.usage;
   }
 }
 

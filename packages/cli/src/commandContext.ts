@@ -8,4 +8,18 @@ export interface CommandContext {
   readonly json: boolean;
   /** `--store`, when given. */
   readonly store: string | undefined;
+  /** How the user calls the CLI, for hints and next steps: `./cloudsession` from a clone, `cloudsession` installed. */
+  readonly command: string;
+}
+
+/**
+ * How hints spell the command: `CLOUDSESSION_COMMAND` (the clone's `./cloudsession` launcher sets
+ * it), else `cloudsession`, the installed bin.
+ *
+ * @example
+ * commandName({ CLOUDSESSION_COMMAND: "./cloudsession" }) // "./cloudsession"
+ */
+export function commandName(env: NodeJS.ProcessEnv): string {
+  const given = env["CLOUDSESSION_COMMAND"]?.trim();
+  return given === undefined || given === "" ? "cloudsession" : given;
 }

@@ -8,7 +8,7 @@ import { simulatorTimeScale } from "./simulation.js";
 import { resolveStoreLocation } from "./storeLocation.js";
 
 export interface DemoOptions extends SessionCommandFlags {
-  /** How the printed next steps invoke the CLI, e.g. `pnpm cloudsession`. */
+  /** How the printed next steps call the CLI; default: the caller's `ctx.command` (e.g. `./cloudsession`). */
   readonly commandPrefix?: string;
 }
 
@@ -34,7 +34,7 @@ function whenState(handle: SessionHandle, wanted: (state: string) => boolean): P
  * policy. Then it prints the `show` and `replay` commands to look at them again.
  *
  * @example
- * const result = await runDemo(ctx, { commandPrefix: "pnpm cloudsession" });
+ * const result = await runDemo(ctx);
  */
 export async function runDemo(ctx: CommandContext, options: DemoOptions = {}): Promise<DemoResult> {
   const sessions: DemoResult["sessions"][number][] = [];
@@ -71,7 +71,7 @@ export async function runDemo(ctx: CommandContext, options: DemoOptions = {}): P
     sessions.push({ id: blocked.id, title: blockedTitle, expected: "blocked", state: blockedOutcome.state });
 
     await scope.sessions.engine.settled();
-    const prefix = options.commandPrefix ?? "cloudsession";
+    const prefix = options.commandPrefix ?? ctx.command;
     const storeFlag = ctx.store === undefined ? "" : ` --store ${ctx.store}`;
     say("");
     say(ctx.terminal.colors.bold("look at them again (the log is the record):"));

@@ -7,9 +7,9 @@ import type { SessionOutcome } from "@cloudsession/machine";
 export const ExitCode = {
   /** The session closed after every prompt's turn completed. */
   success: 0,
-  /** Something went wrong that is not a session outcome (a bug, the store unreachable…). */
+  /** Something outside the session went wrong: the store or the runtime cannot be reached, or a bug. */
   unexpected: 1,
-  /** Bad arguments or input (a missing `--repo`, an unknown session id…). */
+  /** Bad arguments or input: a missing `--repo`, an unknown session id, a port in use, a session that cannot be resumed. */
   usage: 2,
   /** Blocked by organisation policy or entitlement (`policy_blocked`); never retried. */
   blocked: 3,
@@ -17,6 +17,10 @@ export const ExitCode = {
   timedOut: 4,
   /** Failed for another reason, or ended with prompts not completed. */
   failed: 5,
+  /** The session's stored log is damaged (unreadable, or its events do not add up): nothing acts on it. */
+  damaged: 6,
+  /** Interrupted with Ctrl-C (128 + SIGINT, as shells report it). */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -24,12 +28,18 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** The exit-code table as shown at the end of `cloudsession --help`. */
 export const exitCodeHelp = [
   "Exit codes:",
-  "  0  success: the session closed after every prompt completed",
-  "  1  unexpected error",
-  "  2  usage or bad input (e.g. missing --repo, unknown session id)",
-  "  3  blocked by organisation Copilot policy or entitlement (policy_blocked)",
-  "  4  timed out (reservation, agent start, or a stalled turn)",
-  "  5  failed (session error, create failed, retries exhausted, prompts not completed)",
+  ...(
+    [
+      [0, "success: the session closed after every prompt completed"],
+      [1, "the store or the runtime cannot be reached, or an unexpected error"],
+      [2, "usage or bad input (e.g. missing --repo, unknown session id, port in use, a session that cannot be resumed)"],
+      [3, "blocked by organisation Copilot policy or entitlement (policy_blocked)"],
+      [4, "timed out (reservation, agent start, or a stalled turn)"],
+      [5, "failed (session error, create failed, retries exhausted, prompts not completed)"],
+      [6, "the session's stored log is damaged (show and replay say what is wrong)"],
+      [130, "interrupted (Ctrl-C)"],
+    ] as const
+  ).map(([code, meaning]) => `  ${String(code).padStart(3)}  ${meaning}`),
 ].join("\n");
 
 /**

@@ -1,6 +1,6 @@
 import { inputFromRequest, sessionMachine, type SessionLogEvent } from "@cloudsession/machine";
 import { createActor, type InspectionEvent, type StateValue } from "xstate";
-import { CliError } from "./cliError.js";
+import { damagedLogError } from "./damage.js";
 
 /**
  * One change of a session actor's state, caused by one event. `run --json` and `replay --json`
@@ -119,7 +119,7 @@ export class TransitionTap {
  */
 export function replayTransitions(session: string, log: readonly SessionLogEvent[], inspect?: (event: InspectionEvent) => void): Transition[] {
   const [first, ...rest] = log;
-  if (first?.type !== "session.requested") throw new CliError("SESSION_NOT_FOUND", `session ${session} has no session.requested event: it is not a cloudsession log`);
+  if (first?.type !== "session.requested") throw damagedLogError(session, { code: "CORRUPTED_LOG", message: `session ${session}: the log does not start with session.requested` });
   const tap = new TransitionTap();
   const transitions: Transition[] = [];
   tap.onTransition((transition) => transitions.push(transition));

@@ -4,7 +4,7 @@ import { describe, expect, test } from "vitest";
 import { renderLifecycleDiagram, withFreshDiagram } from "../src/diagram/lifecycleDiagram.js";
 
 describe("the lifecycle diagram in docs/lifecycle.md", () => {
-  test("is what the machine definition generates today (run `pnpm --filter @cloudsession/cli diagram` when this fails)", () => {
+  test("is what the machine definition generates today (run `npm --prefix packages/cli run diagram` when this fails)", () => {
     const document = readFileSync(resolve(import.meta.dirname, "../../../docs/lifecycle.md"), "utf8");
     expect(withFreshDiagram(document)).toBe(document);
   });

@@ -1,12 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
-import { bin, cliEnv, root, tsx } from "./support/cli.js";
+import { cliEnv, launcher, root } from "./support/cli.js";
 
 // util-linux `script` gives the child a pseudo-terminal without a native dependency.
 const hasScript = spawnSync("script", ["--version"], { encoding: "utf8" }).status === 0;
 
 function runInPty(args: readonly string[], extraEnv: Record<string, string>): { code: number | null; output: string } {
-  const quoted = [tsx, "--conditions=@cloudsession/source", bin, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
+  const quoted = [process.execPath, launcher, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(" ");
   // A pty made by `script` has no size until told; real terminals always have one.
   const result = spawnSync("script", ["-qfec", `stty cols 120 rows 40; ${quoted}`, "/dev/null"], {
     cwd: root,

@@ -52,6 +52,6 @@ describe("the log outlives the process: show, ls and replay read what run record
 
     const missing = await runCli(["show", "no-such-session", "--store", store.path]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^error: no session no-such-session in this store\nhint: `cloudsession ls`/);
+    expect(missing.stderr).toMatch(/^error: no session no-such-session in this store\nhint: `\.\/cloudsession ls`/);
   }, 180_000);
 });

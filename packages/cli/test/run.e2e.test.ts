@@ -41,10 +41,15 @@ describe("cloudsession run on the bundled simulator: one exit code per outcome",
     expect(lines).toEqual([matching(/^error: no repository given/), matching(/^hint: pass --repo owner\/name/)]);
   });
 
-  test("--help lists every exit code", async () => {
+  test("--help lists every exit code, and examples spelled as the CLI was called", async () => {
     const result = await runCli(["--help"]);
     expect(result.code).toBe(0);
-    for (const code of ["0  success", "1  unexpected", "2  usage", "3  blocked", "4  timed out", "5  failed"]) expect(result.stdout).toContain(code);
+    for (const code of ["0  success", "1  the store or the runtime cannot be reached", "2  usage", "3  blocked", "4  timed out", "5  failed", "6  the session's stored log is damaged", "130  interrupted"]) {
+      expect(result.stdout).toContain(code);
+    }
+    expect(result.stdout).toMatch(/^Usage: \.\/cloudsession \[options\] \[command\]/);
+    expect(result.stdout).toContain('Examples:\n  ./cloudsession run --repo octo/demo "Summarise the README" "List the open TODOs"');
+    expect(result.stdout).not.toMatch(/(^|\s)(pnpm |npx )?cloudsession /m);
     expect(result.stdout).not.toMatch(ansi);
   });
 

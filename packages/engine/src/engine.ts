@@ -5,7 +5,8 @@ import { randomUUID } from "node:crypto";
 import { systemClock } from "./clock.js";
 import { ClusterSessions } from "./cluster/clusterSessions.js";
 import { EngineError, isEngineError } from "./engineError.js";
-import { clusterSettings, heartbeatMsOf, limitsOf, maxConcurrentOf, runtimeTarget, sessionRequest, settingsOrThrow, type CloseOptions, type EngineOptions, type StartOptions } from "./engineOptions.js";
+import { limitsOf } from "./engineLimits.js";
+import { clusterSettings, heartbeatMsOf, maxConcurrentOf, runtimeTarget, sessionRequest, settingsOrThrow, type CloseOptions, type EngineOptions, type StartOptions } from "./engineOptions.js";
 import { startHeartbeat } from "./heartbeat.js";
 import { installPartialMessageTimerGuard } from "./partialMessageTimerGuard.js";
 import { checkPrompt } from "./promptChecks.js";
@@ -65,7 +66,7 @@ export function createEngine(options: EngineOptions = {}): Engine {
     ...(options.missionControlBaseUrl === undefined ? {} : { missionControlBaseUrl: options.missionControlBaseUrl }),
   });
   const maxConcurrent = maxConcurrentOf(options);
-  const limits = limitsOf(options);
+  const limits = limitsOf(options.limits);
   const slots = new Slots(maxConcurrent);
   /** Starts between the call and their acknowledgement: they are about to wait for a slot too. */
   let startsInFlight = 0;

@@ -6,6 +6,7 @@ import type { InspectionEvent } from "xstate";
 import { MAX_TIMER_DELAY_MS, type Clock } from "./clock.js";
 import type { ClusterSettings } from "./cluster/clusterMember.js";
 import { EngineError } from "./engineError.js";
+import type { EngineLimits } from "./engineLimits.js";
 import type { ProbePoint } from "./runnerEnvironment.js";
 import type { RuntimeTarget } from "./runtimeConnection.js";
 
@@ -102,27 +103,6 @@ export interface CloseOptions {
    * `close`: end every open session first (queued prompts reported undelivered).
    */
   readonly sessions?: "detach" | "close";
-}
-
-/** What the engine accepts at most. A request beyond a limit is refused whole: nothing of it is recorded. */
-export interface EngineLimits {
-  /** Prompts queued (submitted, not yet dispatched) per session; more is `QUEUE_FULL`. Default 1,000. */
-  readonly maxQueuedPrompts: number;
-  /** A prompt's size in UTF-8 bytes; more is `PROMPT_TOO_LARGE`. Default 262,144 (256 KiB). */
-  readonly maxPromptBytes: number;
-  /** New sessions waiting for a runtime slot (beyond `maxConcurrent`); more is `ENGINE_BUSY`. Default 1,000. */
-  readonly maxWaitingSessions: number;
-}
-
-export const defaultEngineLimits: EngineLimits = { maxQueuedPrompts: 1_000, maxPromptBytes: 262_144, maxWaitingSessions: 1_000 };
-
-/** `limits`, resolved and checked: each a positive integer. */
-export function limitsOf(options: EngineOptions): EngineLimits {
-  const limits = { ...defaultEngineLimits, ...options.limits };
-  for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new EngineError("INVALID_ARGUMENT", `limits.${name} must be a positive integer, got ${String(value)}`);
-  }
-  return limits;
 }
 
 /** Resolved settings, or `INVALID_ARGUMENT` naming the bad one (`where` says which option it came from). */

@@ -1,5 +1,5 @@
 import { EngineError } from "./engineError.js";
-import type { EngineLimits } from "./engineOptions.js";
+import type { EngineLimits } from "./engineLimits.js";
 
 /**
  * A prompt as the engine accepts it: a non-empty string of at most `maxPromptBytes` UTF-8 bytes.

@@ -3,7 +3,7 @@ import type { EventStore, Lease } from "@cloudsession/store";
 import type { PermissionHandler } from "@github/copilot-sdk";
 import type { InspectionEvent } from "xstate";
 import type { Clock } from "./clock.js";
-import type { EngineLimits } from "./engineOptions.js";
+import type { EngineLimits } from "./engineLimits.js";
 import type { RuntimeConnectionManager } from "./runtimeConnection.js";
 import type { Slots } from "./slots.js";
 

@@ -42,10 +42,10 @@ describe.skipIf(!postgresReachable)("a real PostgreSQL going away under running 
 
     // For ~1.5 s every connection of the store is terminated every 15 ms (a database restarting
     // over and over), while each session is sent two prompts.
-    let killing = true;
     let killed = 0;
     const killer = (async () => {
-      while (killing) {
+      const until = Date.now() + 1_500;
+      while (Date.now() < until) {
         const result = await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [tag]);
         killed += result.rowCount ?? 0;
         await new Promise((resolve) => setTimeout(resolve, 15));
@@ -57,7 +57,6 @@ describe.skipIf(!postgresReachable)("a real PostgreSQL going away under running 
       await Promise.all(sessions.map((session, index) => sendUntilAccepted(session, `during ${round}.${index}`, `${session.id}:${round}`)));
       await new Promise((resolve) => setTimeout(resolve, 700));
     }
-    killing = false;
     await killer;
 
     await waitFor(() => sessions.every((session) => completed(session) === 3), "every prompt answered after the outage", 30_000);

@@ -2,7 +2,7 @@ import type { AnyStateNode, StateValue } from "xstate";
 import type { SessionContext } from "./context.js";
 import { contextUpdates, type ContextUpdate } from "./contextUpdates.js";
 import type { SessionEvent } from "./events.js";
-import type { SessionSnapshot } from "./replay.js";
+import type { SessionSnapshot } from "./sessionSnapshot.js";
 import { initialContext, sessionMachine, sessionOutcome, type SessionInput } from "./sessionMachine.js";
 
 /**

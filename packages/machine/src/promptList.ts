@@ -1,4 +1,4 @@
-import type { PromptRecord } from "./context.js";
+import type { PromptRecord } from "./promptRecord.js";
 import { BITS, WIDTH, emptyNode, leafAt, mapTrie, nodesOutside, recordAt, trieNodes, visitTrie, withLeaf, withRecordAt, type TrieNode } from "./promptTrie.js";
 
 /**

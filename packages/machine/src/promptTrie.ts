@@ -1,4 +1,4 @@
-import type { PromptRecord } from "./context.js";
+import type { PromptRecord } from "./promptRecord.js";
 
 /*
  * The trie under a PromptList: a 32-way persistent vector (Clojure's, after Bagwell). Records sit

@@ -1,9 +1,11 @@
-import type { SnapshotFrom } from "xstate";
 import type { SessionLogEvent, SessionRequested } from "./events.js";
 import { createSessionActor } from "./sessionActor.js";
-import type { sessionMachine, SessionInput } from "./sessionMachine.js";
+import type { SessionInput } from "./sessionMachine.js";
+import type { SessionSnapshot } from "./sessionSnapshot.js";
 
-export type SessionSnapshot = SnapshotFrom<typeof sessionMachine>;
+// Its home is its own module (the actor and the compiled transitions need it too); kept here for
+// the modules that name it from replay.
+export type { SessionSnapshot } from "./sessionSnapshot.js";
 
 /** The machine input recorded by a log's first event. */
 export function inputFromRequest(event: SessionRequested): SessionInput {

@@ -1,7 +1,7 @@
 import { createActor, createEmptyActor, type InspectionEvent } from "xstate";
 import type { SessionEvent } from "./events.js";
 import { fastInitialSnapshot, fastTransition } from "./fastTransition.js";
-import type { SessionSnapshot } from "./replay.js";
+import type { SessionSnapshot } from "./sessionSnapshot.js";
 import { sessionMachine, type SessionInput } from "./sessionMachine.js";
 
 /** What a session actor's `subscribe` takes: the shape of an XState (and RxJS) observer. */

@@ -1,4 +1,4 @@
-import type { JsonValue } from "./eventStore.js";
+import type { JsonValue } from "./json.js";
 
 /**
  * The right to write one stream, held by one instance at a time. Whoever holds the newest `token`

@@ -64,6 +64,25 @@ export function decodeEventRow(row: EventRow): StoredEvent {
   };
 }
 
+/** Where an event sits: all a log check needs of a row. */
+export type EventPlacement = Pick<StoredEvent, "version" | "position">;
+
+/**
+ * A row's version and position without decoding its JSON: for rows a read fetches only to check
+ * the edges of its range. A row whose numbers do not decode is decoded in full, which throws.
+ *
+ * @throws StoreError `CORRUPTED_EVENT`
+ * @example
+ * ```ts
+ * placementOf(row); // { version: 4, position: 17 }
+ * ```
+ */
+export function placementOf(row: EventRow): EventPlacement {
+  const version = toSafeInteger(row.version);
+  const position = toSafeInteger(row.position);
+  return version === undefined || position === undefined ? decodeEventRow(row) : { version, position };
+}
+
 function parseJson(value: unknown, column: string, fail: (problem: string, cause?: unknown) => StoreError): JsonValue {
   if (typeof value !== "string") throw fail(`${column} is not JSON text`);
   try {

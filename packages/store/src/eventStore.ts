@@ -1,15 +1,10 @@
 import type { Checkpoint } from "./checkpoint.js";
 import type { Coordination, Lease } from "./coordination.js";
 import type { ExpectedVersion } from "./expectedVersion.js";
+import type { JsonObject, JsonValue } from "./json.js";
 
-/** A JSON scalar. */
-export type JsonPrimitive = string | number | boolean | null;
-/** Any value that survives `JSON.stringify` → `JSON.parse` unchanged. */
-export type JsonValue = JsonPrimitive | readonly JsonValue[] | JsonObject;
-/** A JSON object with read-only members. */
-export interface JsonObject {
-  readonly [key: string]: JsonValue;
-}
+// The JSON types live in their own module so coordination can use them without importing the contract.
+export type { JsonObject, JsonPrimitive, JsonValue } from "./json.js";
 
 /** An event to append: a past-tense fact with JSON data. */
 export interface NewEvent<Type extends string = string, Data extends JsonValue = JsonValue> {
@@ -181,20 +176,39 @@ export interface Subscription {
  */
 export interface EventStore {
   /**
-   * Appends events atomically to one stream.
+   * Appends events atomically to one stream. It checks the stream row (its version is the
+   * concurrency token), never the events before it, and only adds rows after that version: it never
+   * changes or removes a stored event, so damage that reads report stays reported.
    *
-   * @throws StoreError `VERSION_CONFLICT`, `STREAM_FINAL`, `LEASE_LOST` (with `fence`), `INVALID_ARGUMENT`, `STORE_CLOSED`.
+   * @throws StoreError `VERSION_CONFLICT`, `STREAM_FINAL`, `LEASE_LOST` (with `fence`), `INVALID_ARGUMENT`, `STORE_CLOSED`;
+   *   `CORRUPTED_LOG` when the versions it would write are already taken by events the stream row
+   *   does not count (a stream row behind its events, or events without a stream row): it fails
+   *   alone, writing nothing.
    */
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
-  /** Reads one stream in version order. */
+  /**
+   * Reads one stream in version order, checked as it is read: versions contiguous (no gap, no
+   * repeat), positions increasing with version, the stream row's version equal to the last event's,
+   * no stream row without events and no events without a stream row. A partial read checks its
+   * range, one event on each side of it and the stream row; a gap elsewhere is the concern of the
+   * read that covers it. Accidental damage is caught, not forgery: a tail cut together with its
+   * stream row reads as a shorter log.
+   *
+   * @throws StoreError `CORRUPTED_LOG` naming the stream and what is wrong (`details.streamId`,
+   *   `details.version`: the first version where it shows), `CORRUPTED_EVENT` (a row that does not
+   *   decode), `INVALID_ARGUMENT`, `STORE_CLOSED`.
+   */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<ReadStreamResult>;
   /**
    * Reads many streams at once (e.g. every open session on recovery): one result per id, in the
    * order given, each what `readStream(id, options)` returns; a missing stream comes back with
    * `exists: false`, and a repeated id is answered each time. SQL adapters read up to 500 streams
-   * per statement, so each such chunk is one consistent snapshot (the whole call is not).
+   * per statement, so each such chunk is one consistent snapshot (the whole call is not). Each
+   * stream is checked as `readStream` checks it; one damaged stream fails the whole call with its
+   * own error (of several, the one asked for first) and no partial result: read the streams one by
+   * one to have the others.
    *
-   * @throws StoreError `INVALID_ARGUMENT` (ids not an array of strings, an id with NUL or an unpaired surrogate, a bad `maxCount`), `CORRUPTED_EVENT`, `STORE_CLOSED`.
+   * @throws StoreError `INVALID_ARGUMENT` (ids not an array of strings, an id with NUL or an unpaired surrogate, a bad `maxCount`), `CORRUPTED_LOG`, `CORRUPTED_EVENT`, `STORE_CLOSED`.
    * @example
    * ```ts
    * const open = await store.listStreams({ status: "open" });

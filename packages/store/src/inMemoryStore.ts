@@ -1,6 +1,6 @@
 import { toAppendRequest } from "./appendRequest.js";
 import { START, parseCheckpoint } from "./checkpoint.js";
-import { decodeEventRow, type EventRow } from "./eventRow.js";
+import { decodeEventRow, toSafeInteger, type EventRow } from "./eventRow.js";
 import type {
   AppendOptions,
   AppendResult,
@@ -19,6 +19,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from "./eventStore.js";
+import { checkStreamRead, checkedRange, decodeRange } from "./checkStreamRead.js";
 import { matchesExpectedVersion } from "./expectedVersion.js";
 import { createInMemoryCoordination } from "./inMemoryCoordination.js";
 import { startPollingSubscription } from "./pollingSubscription.js";
@@ -33,7 +34,8 @@ export interface InMemoryStoreOptions {
   readonly now?: () => number;
 }
 
-interface StreamState {
+/** One stream as the in-memory store keeps it: its "stream row" (version, final…) and its event rows. */
+export interface InMemoryStream {
   version: number;
   final: boolean;
   readonly createdAt: number;
@@ -41,6 +43,44 @@ interface StreamState {
   readonly firstEventType: string;
   metadata: JsonObject;
   readonly rows: EventRow[];
+}
+
+/** Each in-memory store's streams, for tests that damage them on purpose (see {@link inMemoryStreamsOf}). */
+const internals = new WeakMap<EventStore, Map<string, InMemoryStream>>();
+
+/**
+ * The streams behind an in-memory store, for tests that damage a log the way a bug or a careless
+ * hand would (the SQL stores are damaged through SQL). Not exported from the package.
+ *
+ * @example
+ * ```ts
+ * inMemoryStreamsOf(store)?.get("s-1")?.rows.splice(2, 1); // version 3 is gone
+ * ```
+ */
+export function inMemoryStreamsOf(store: EventStore): Map<string, InMemoryStream> | undefined {
+  return internals.get(store);
+}
+
+/** The version of a stream's last stored row (rows are appended in version order). */
+function lastVersionOf(state: InMemoryStream): number | undefined {
+  const last = state.rows.at(-1);
+  return last === undefined ? undefined : toSafeInteger(last.version);
+}
+
+/** Decodes a stream's rows from `fromVersion` (at most `maxCount`) and checks them as read. */
+function readChecked(streamId: string, state: InMemoryStream | undefined, fromVersion: number, maxCount: number | undefined): ReadStreamResult {
+  if (state === undefined) return { streamId, exists: false, version: 0, final: false, events: [] };
+  const range = checkedRange(fromVersion, maxCount);
+  // Rows sit at index version - 1 in a whole log; in a damaged one, the read starts where SQL's
+  // `version >= from` would, and the check tells what is wrong.
+  let start = range.from - 1;
+  const lastVersion = lastVersionOf(state);
+  if (state.rows[start]?.version !== range.from && lastVersion !== undefined && lastVersion >= range.from) {
+    start = state.rows.findIndex((row) => Number(row.version) >= range.from);
+  }
+  const { placements, asked } = decodeRange(state.rows.slice(start, range.count === undefined ? undefined : start + range.count), range);
+  checkStreamRead({ streamId, rowVersion: state.version, lastVersion, fromVersion: range.from, events: placements });
+  return { streamId, exists: true, version: state.version, final: state.final, events: asked };
 }
 
 /**
@@ -56,7 +96,7 @@ interface StreamState {
  */
 export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventStore {
   const now = options.now ?? Date.now;
-  const streams = new Map<string, StreamState>();
+  const streams = new Map<string, InMemoryStream>();
   const log: EventRow[] = [];
   const wake = createWakeSignal();
   const subscriptions = new Set<Subscription>();
@@ -93,7 +133,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
     return { events, checkpoint: last?.checkpoint ?? after, hasMore: events.length === limit };
     });
 
-  return {
+  const store: EventStore = {
     append(streamId: string, events: readonly NewEvent[], appendOptions?: AppendOptions): Promise<AppendResult> {
       return settle(() => {
         assertOpen();
@@ -112,6 +152,10 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
             details: { streamId, expectedVersion: request.expectedVersion, actualVersion: current },
           });
         }
+        // What a SQL store's unique (stream, version) key refuses: versions already taken by events
+        // the stream row does not count. The check throws CORRUPTED_LOG naming that damage.
+        const lastVersion = existing === undefined ? undefined : lastVersionOf(existing);
+        if (lastVersion !== undefined && lastVersion > current) checkStreamRead({ streamId, rowVersion: current, lastVersion, fromVersion: lastVersion + 1, events: [] });
         const time = now();
         lastTransaction += 1n;
         const rows: EventRow[] = request.events.map((event, index) => ({
@@ -124,7 +168,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
           metadata: event.metadata,
           recorded_at: time,
         }));
-        const state: StreamState = existing ?? {
+        const state: InMemoryStream = existing ?? {
           version: 0,
           final: false,
           createdAt: time,
@@ -158,9 +202,7 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
       return settle(() => {
       assertOpen();
       const { fromVersion, maxCount } = readStreamRange(readOptions);
-      const state = streams.get(streamId);
-      const rows = state?.rows.slice(fromVersion - 1, maxCount === undefined ? undefined : fromVersion - 1 + maxCount) ?? [];
-      return { streamId, exists: state !== undefined, version: state?.version ?? 0, final: state?.final ?? false, events: rows.map(decodeEventRow) };
+      return readChecked(streamId, streams.get(streamId), fromVersion, maxCount);
       });
     },
 
@@ -168,11 +210,8 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
       return settle(() => {
         assertOpen();
         const { maxCount } = readStreamsArguments(streamIds, readOptions);
-        return streamIds.map((streamId): ReadStreamResult => {
-          const state = streams.get(streamId);
-          const rows = state?.rows.slice(0, maxCount) ?? [];
-          return { streamId, exists: state !== undefined, version: state?.version ?? 0, final: state?.final ?? false, events: rows.map(decodeEventRow) };
-        });
+        // Checked in the order given, so the first damaged stream asked for is the one reported.
+        return streamIds.map((streamId) => readChecked(streamId, streams.get(streamId), 1, maxCount));
       });
     },
 
@@ -217,4 +256,6 @@ export function createInMemoryStore(options: InMemoryStoreOptions = {}): EventSt
       await Promise.all([...subscriptions].map((subscription) => subscription.close()));
     },
   };
+  internals.set(store, streams);
+  return store;
 }

@@ -6,7 +6,7 @@ export type StoreErrorCode =
   | "STREAM_FINAL"
   /** A stored row could not be decoded (bad JSON, bad column values). */
   | "CORRUPTED_EVENT"
-  /** A stream's rows disagree with each other: a version gap or repeat, a stream row ahead of or behind its events. */
+  /** A stream's rows disagree with each other: a version gap or repeat, rows out of order, a stream row ahead of or behind its events (or missing, or without events). */
   | "CORRUPTED_LOG"
   /** The store was closed before or while the call ran. */
   | "STORE_CLOSED"

@@ -1,4 +1,12 @@
 import { createInMemoryStore } from "@cloudsession/store";
 import { describeEventStoreConformance } from "@cloudsession/store/testing";
+import { inMemoryStreamDamager } from "./support/inMemoryDamage.js";
 
-describeEventStoreConformance("in-memory", () => Promise.resolve({ store: createInMemoryStore(), cleanup: () => Promise.resolve() }), { propertyRuns: 50 });
+describeEventStoreConformance(
+  "in-memory",
+  () => {
+    const store = createInMemoryStore();
+    return Promise.resolve({ store, cleanup: () => Promise.resolve(), damage: inMemoryStreamDamager(store) });
+  },
+  { propertyRuns: 50 },
+);

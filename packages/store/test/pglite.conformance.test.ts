@@ -1,6 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import { openPgliteStore } from "@cloudsession/store";
-import { describeEventStoreConformance } from "@cloudsession/store/testing";
+import { describeEventStoreConformance, sqlStreamDamager } from "@cloudsession/store/testing";
 import { afterAll, beforeAll } from "vitest";
 
 // PGlite boots in ~4 s: one instance for the file, one fresh schema per test.
@@ -24,5 +24,6 @@ describeEventStoreConformance("PGlite", async () => {
     corruptEvent: async (streamId, version) => {
       await db.query(`UPDATE "${schema}".events SET data = '{not json' WHERE stream_id = $1 AND version = $2`, [streamId, version]);
     },
+    damage: sqlStreamDamager(db, schema),
   };
 });

@@ -1,5 +1,5 @@
 import { openPostgresStore } from "@cloudsession/store";
-import { describeEventStoreConformance } from "@cloudsession/store/testing";
+import { describeEventStoreConformance, sqlStreamDamager } from "@cloudsession/store/testing";
 import pg from "pg";
 import { afterAll, describe } from "vitest";
 import { findPostgres, randomSchema } from "./support/postgres.js";
@@ -30,6 +30,7 @@ if (pool === undefined) {
       corruptEvent: async (streamId, version) => {
         await pool.query(`UPDATE "${schema}".events SET data = '{not json' WHERE stream_id = $1 AND version = $2`, [streamId, version]);
       },
+      damage: sqlStreamDamager(pool, schema),
     };
   });
 }

@@ -6,6 +6,7 @@ import { startInspectorRelay } from "../inspector/relay.js";
 import { createSessionInspector } from "../inspector/sessionInspector.js";
 import { formatDuration } from "../output/duration.js";
 import { writeRecord } from "../output/ndjson.js";
+import { assertPortFree, listeningOn } from "../ports.js";
 import { readSessionLog } from "../sessionLog.js";
 import { replayTransitions } from "../transitions.js";
 import { withStore } from "../withStore.js";
@@ -15,8 +16,10 @@ import { withStore } from "../withStore.js";
  * time, and prints each transition. `--json` prints them in the shape `run --json` does, so a
  * replay can be compared with the live run line by line.
  */
-export async function replayCommand(id: string, flags: { readonly inspect?: boolean | string }, ctx: CommandContext): Promise<ExitCode> {
-  const relay = flags.inspect === undefined || flags.inspect === false ? undefined : await startInspectorRelay({ port: typeof flags.inspect === "string" ? Number(flags.inspect) : 0 });
+export async function replayCommand(id: string, flags: { readonly inspect?: number }, ctx: CommandContext): Promise<ExitCode> {
+  if (flags.inspect !== undefined) await assertPortFree(flags.inspect, "--inspect");
+  const port = flags.inspect;
+  const relay = port === undefined ? undefined : await listeningOn(port, "--inspect", () => startInspectorRelay({ port }));
   const inspector = relay === undefined ? undefined : createSessionInspector(relay.wsUrl);
   try {
     if (relay) {
@@ -25,7 +28,7 @@ export async function replayCommand(id: string, flags: { readonly inspect?: bool
       if (!ctx.json && canOpenBrowser(ctx.env, ctx.terminal.interactive)) openBrowser(relay.url);
     }
     return await withStore(ctx, async (store) => {
-      const log = await readSessionLog(store, id);
+      const log = await readSessionLog(store, id, ctx.command);
       const transitions = replayTransitions(id, log.events, inspector === undefined ? undefined : (event) => inspector.inspect(event));
       if (ctx.json) {
         for (const transition of transitions) writeRecord(ctx.terminal.stdout, { type: "transition", ...transition });

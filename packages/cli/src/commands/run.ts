@@ -10,7 +10,9 @@ export interface RunFlags extends SessionCommandFlags {
 }
 
 /** How to pass a repository, shown whenever one is missing or wrong. */
-export const repoHint = 'pass --repo owner/name (or owner/name@branch), e.g. cloudsession run --repo octo/demo "Summarise the README"';
+export function repoHint(command: string): string {
+  return `pass --repo owner/name (or owner/name@branch), e.g. ${command} run --repo octo/demo "Summarise the README"`;
+}
 
 /**
  * `cloudsession run --repo owner/name[@branch] "prompt" ["next prompt" …]`: starts a cloud session,
@@ -18,11 +20,11 @@ export const repoHint = 'pass --repo owner/name (or owner/name@branch), e.g. clo
  * with the outcome's code.
  */
 export async function runCommand(prompts: readonly string[], flags: RunFlags, ctx: CommandContext): Promise<ExitCode> {
-  if (flags.repo === undefined || flags.repo === "") throw new CliError("MISSING_REPOSITORY", "no repository given: a cloud session works in a GitHub repository", { hint: repoHint });
+  if (flags.repo === undefined || flags.repo === "") throw new CliError("MISSING_REPOSITORY", "no repository given: a cloud session works in a GitHub repository", { hint: repoHint(ctx.command) });
   const check = parseRepository(flags.repo);
-  if (!check.ok) throw new CliError("INVALID_REPOSITORY", check.message, { hint: repoHint });
+  if (!check.ok) throw new CliError("INVALID_REPOSITORY", check.message, { hint: repoHint(ctx.command) });
   if (prompts.length === 0 || prompts.some((prompt) => prompt.trim() === "")) {
-    throw new CliError("MISSING_PROMPT", "give at least one non-empty prompt", { hint: `e.g. cloudsession run --repo ${flags.repo} "Summarise the README"` });
+    throw new CliError("MISSING_PROMPT", "give at least one non-empty prompt", { hint: `e.g. ${ctx.command} run --repo ${flags.repo} "Summarise the README"` });
   }
   return withSessionEngine(ctx, flags, 1, async (scope) => {
     const handle = await scope.start({ repository: check.repository, prompts }, { repository: formatRepository(check.repository) });

@@ -26,7 +26,7 @@ export interface SessionDetail {
  */
 export async function showCommand(id: string, ctx: CommandContext): Promise<ExitCode> {
   return withStore(ctx, async (store) => {
-    const log = await readSessionLog(store, id);
+    const log = await readSessionLog(store, id, ctx.command);
     const snapshot = replay(log.events);
     const context = snapshot.context;
     const start = context.requestedAt;

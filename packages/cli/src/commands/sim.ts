@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import { CliError } from "../cliError.js";
 import type { CommandContext } from "../commandContext.js";
 import { ExitCode } from "../exitCodes.js";
+import { listeningOn } from "../ports.js";
 import { demoRepositories } from "../simulation.js";
 
 export interface SimFlags {
@@ -30,9 +31,11 @@ export async function simCommand(flags: SimFlags, ctx: CommandContext): Promise<
     ...(flags.timeScale === undefined ? {} : { timeScale: flags.timeScale }),
   });
   const token = flags.token ?? ctx.env["COPILOT_CONNECTION_TOKEN"];
-  const sim = await startSimulator(scenario, { port: flags.port ?? 0, ...(token === undefined ? {} : { connectionToken: token }) });
+  const port = flags.port ?? 0;
+  const sim = await listeningOn(port, "--port", () => startSimulator(scenario, { port, ...(token === undefined ? {} : { connectionToken: token }) }));
   ctx.terminal.line(`listening on port ${sim.port}`);
   ctx.terminal.note(`simulator at ${sim.url} (scenario ${scenario.name}, time scale ${scenario.timeScale}); Ctrl-C stops it`);
+  ctx.terminal.note(`run sessions on it with: ${ctx.command} run --runtime ${sim.url} --repo octo/demo "…" (resume and close take the same --runtime)`);
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());

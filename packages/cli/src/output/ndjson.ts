@@ -1,5 +1,6 @@
 import type { SessionHandle } from "@cloudsession/engine";
 import type { FailurePhase, FailureReason, LifecycleState, PromptStatus, SessionOutcome } from "@cloudsession/machine";
+import type { Damage } from "../damage.js";
 import { exitCodeName, type ExitCode } from "../exitCodes.js";
 import type { Transition } from "../transitions.js";
 import type { SessionLabel, SessionReporter } from "./reporter.js";
@@ -36,7 +37,7 @@ export type NdjsonRecord =
       readonly result: string;
       readonly hint?: string;
     }
-  | { readonly type: "error"; readonly code: string; readonly message: string; readonly hint?: string; readonly exitCode: number };
+  | { readonly type: "error"; readonly code: string; readonly message: string; readonly hint?: string; readonly damage?: Damage; readonly exitCode: number };
 
 /** Writes one record as one line of JSON. */
 export function writeRecord(stream: NodeJS.WritableStream, record: NdjsonRecord): void {

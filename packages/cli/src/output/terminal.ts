@@ -8,7 +8,7 @@ export interface Terminal {
   readonly stderr: NodeJS.WriteStream;
   /** stdout is a terminal: spinners and in-place updates are allowed. */
   readonly interactive: boolean;
-  /** Colours are on: stdout is a terminal, `NO_COLOR` is unset and `TERM` is not `dumb`. */
+  /** Colours are on (see {@link colorWanted}). */
   readonly color: boolean;
   readonly colors: Colors;
   /** One line on stdout. */
@@ -18,18 +18,32 @@ export interface Terminal {
 }
 
 /**
- * Decides once how output looks. No ANSI codes ever reach a pipe or a file, whatever the
- * environment says, because scripts parse that output.
+ * Whether to colour: `FORCE_COLOR` decides when set (`0` or `false` off, anything else on, even
+ * into a pipe; it wins over `NO_COLOR`, as in Node.js); else `NO_COLOR` (present and not empty,
+ * https://no-color.org) turns colour off; else colour exactly when stdout is a terminal whose
+ * `TERM` is not `dumb`.
+ *
+ * @example
+ * colorWanted(false, { FORCE_COLOR: "1" }) // true
+ */
+export function colorWanted(isTerminal: boolean, env: NodeJS.ProcessEnv): boolean {
+  const force = env["FORCE_COLOR"];
+  if (force !== undefined) return force !== "0" && force.toLowerCase() !== "false";
+  if ((env["NO_COLOR"] ?? "") !== "") return false;
+  return isTerminal && env["TERM"] !== "dumb";
+}
+
+/**
+ * Decides once how output looks. No ANSI codes reach a pipe or a file unless `FORCE_COLOR` asks
+ * for them, and `--json` output never has any (the caller passes `json`).
  *
  * @example
  * const terminal = createTerminal(process.stdout, process.stderr, process.env);
  * terminal.line(terminal.colors.bold("hello"));
  */
-export function createTerminal(stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream, env: NodeJS.ProcessEnv): Terminal {
+export function createTerminal(stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream, env: NodeJS.ProcessEnv, json = false): Terminal {
   const interactive = stdout.isTTY && env["TERM"] !== "dumb";
-  // https://no-color.org: present and not empty disables colour.
-  const noColor = env["NO_COLOR"] !== undefined && env["NO_COLOR"] !== "";
-  const color = interactive && !noColor;
+  const color = !json && colorWanted(stdout.isTTY, env);
   return {
     stdout,
     stderr,

@@ -143,7 +143,7 @@ describe("cluster mode: several engines on one store", () => {
     expect(ownersOf(owned.id)).toEqual(["instance-0"]);
     const texts: string[] = [];
     remote.text$.subscribe(({ text }) => texts.push(text));
-    const promptId = remote.send("from b");
+    const promptId = await remote.send("from b");
     await waitFor(() => completed(owned) === 2, "the forwarded prompt's turn");
     expect(owned.snapshot().context.prompts.map((prompt) => prompt.id)).toContain(promptId);
     await waitFor(() => completed(remote) === 2, "the follower to catch up");

@@ -5,7 +5,7 @@
  * End-to-end tests through the real SDK client and the simulator live beside these
  * (`engine.e2e.test.ts`, `scenarios.e2e.test.ts`): these fakes are never the only proof.
  */
-import { defaultEngineLimits } from "../../src/engineOptions.js";
+import { defaultEngineLimits } from "../../src/engineLimits.js";
 import { AGENT_PRODUCER, createSessionActor, inputFromRequest, resolveSettings, type SessionActor, type SessionEvent, type SessionLogEvent, type SessionRequested, type SessionSnapshot } from "@cloudsession/machine";
 import type { RawSessionEvent } from "@cloudsession/rx";
 import { createInMemoryStore } from "@cloudsession/store";

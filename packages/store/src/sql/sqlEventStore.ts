@@ -23,12 +23,13 @@ import type {
 import { matchesExpectedVersion } from "../expectedVersion.js";
 import { createGroupCommitter, type BatchOutcome } from "../groupCommit.js";
 import { startPollingSubscription } from "../pollingSubscription.js";
-import { readAllLimit, readStreamRange, readStreamsArguments, streamStatusOf } from "../readOptions.js";
+import { readAllLimit, streamStatusOf } from "../readOptions.js";
 import { StoreError } from "../storeError.js";
 import { createWakeSignal } from "../wakeSignal.js";
 import { migrate, quoteSchema } from "./migrations.js";
 import { createSqlCoordination } from "./sqlCoordination.js";
 import type { SqlExecutor, SqlQueryable, SqlRow } from "./sqlExecutor.js";
+import { createSqlStreamReads, eventColumns } from "./sqlStreamReads.js";
 
 /** Options of {@link createSqlEventStore}. */
 export interface SqlEventStoreOptions {
@@ -52,13 +53,10 @@ export interface SqlEventStoreOptions {
 /** Default schema of the SQL adapters. */
 export const DEFAULT_SCHEMA = "cloudsession";
 
-const eventColumns = "stream_id, version, position, transaction_id::text AS transaction_id, type, data, metadata, recorded_at";
 /** PostgreSQL errors after which re-running the whole batch is correct: deadlock, serialization, unique race. */
-const retryableCodes = new Set(["40P01", "40001", "23505"]);
+const uniqueViolation = "23505";
+const retryableCodes = new Set(["40P01", "40001", uniqueViolation]);
 const maxAttempts = 5;
-
-/** Distinct streams per `readStreams` statement: bounds the parameter array and the rows held at once. */
-const readStreamsChunk = 500;
 
 /** Streams kept in the version cache of the fast path; beyond this the oldest are forgotten. */
 const maxKnownStreams = 100_000;
@@ -317,6 +315,8 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
     label,
   });
 
+  const reads = createSqlStreamReads({ executor, schema: s, statementPrefix, observe: remember });
+
   async function flushWithRetry(batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
     // Fast path: one autocommit statement decides every stream against its cached version and
     // writes the streams whose row still matches; the rest ("losers": stale cache, creation race,
@@ -350,12 +350,37 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
   }
 
   async function lockingWriteWithRetry(batch: readonly AppendRequest[]): Promise<readonly BatchOutcome<AppendResult>[]> {
+    const outcomes: BatchOutcome<AppendResult>[] = [];
+    let pending = batch.map((_, index) => index);
     for (let attempt = 1; ; attempt++) {
+      const requests = pending.flatMap((index) => batch[index] ?? []);
       try {
-        const outcomes = await executor.transaction((tx) => lockingWrite(tx, batch), executor.listen ? { notify: channel } : {});
+        const written = await executor.transaction((tx) => lockingWrite(tx, requests), executor.listen ? { notify: channel } : {});
         wake.notify();
+        pending.forEach((index, at) => {
+          const outcome = written[at];
+          if (outcome !== undefined) outcomes[index] = outcome;
+        });
         return outcomes;
       } catch (error) {
+        if (sqlStateOf(error) === uniqueViolation) {
+          // A version already taken under a stream row that was locked and read: either a race that
+          // is over now (a concurrent creation), or events the stream row does not count (damage).
+          // Damaged streams' appends fail alone, with what is wrong; the others are decided again.
+          const damaged = await reads.collisions(executor, requests.map((request) => request.streamId));
+          if (damaged.size > 0) {
+            pending = pending.filter((index) => {
+              const streamId = batch[index]?.streamId ?? "";
+              const damage = damaged.get(streamId);
+              if (damage === undefined) return true;
+              knownStreams.delete(streamId);
+              outcomes[index] = { ok: false, error: damage };
+              return false;
+            });
+            if (pending.length === 0) return outcomes;
+            continue;
+          }
+        }
         // Another process created one of our new streams, or lock order crossed: the batch rolled
         // back whole, so re-reading the streams and re-deciding every append is correct.
         if (attempt < maxAttempts && (error instanceof BatchRaced || retryableCodes.has(sqlStateOf(error)))) continue;
@@ -630,34 +655,6 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
     return { events, checkpoint: events.at(-1)?.checkpoint ?? after, hasMore: events.length === limit };
   }
 
-  /** One statement, one snapshot, for up to {@link readStreamsChunk} distinct ids. */
-  async function readStreamsChunkOf(ids: readonly string[], maxCount: number | undefined, into: Map<string, ReadStreamResult>): Promise<void> {
-    const rows = await executor.query(
-      `SELECT st.stream_id AS read_stream_id, st.version AS stream_version, st.final AS stream_final, e.*
-       FROM ${s}.streams st
-       LEFT JOIN LATERAL (
-         SELECT ${eventColumns} FROM ${s}.events
-         WHERE stream_id = st.stream_id
-         ORDER BY version LIMIT $2
-       ) e ON true
-       WHERE st.stream_id = ANY($1::text[])
-       ORDER BY st.stream_id, e.version`,
-      [ids, maxCount ?? null],
-      `${statementPrefix}_read_streams`,
-    );
-    let current: { streamId: string; exists: true; version: number; final: boolean; events: StoredEvent[] } | undefined;
-    for (const row of rows) {
-      const streamId = String(row.read_stream_id);
-      if (current?.streamId !== streamId) {
-        current = { streamId, exists: true, version: toSafeInteger(row.stream_version) ?? 0, final: row.stream_final === true, events: [] };
-        into.set(streamId, current);
-        // As in readStream: a recovered writer's next append takes the fast path.
-        remember(streamId, { version: current.version, final: current.final });
-      }
-      if (row.position !== null) current.events.push(decodeEventRow(row as unknown as EventRow));
-    }
-  }
-
   function ensureListening(): void {
     const listen = executor.listen?.bind(executor);
     if (listen === undefined || listening !== undefined) return;
@@ -683,38 +680,12 @@ export async function createSqlEventStore(executor: SqlExecutor, options: SqlEve
 
     async readStream(streamId: string, readOptions?: ReadStreamOptions): Promise<ReadStreamResult> {
       assertOpen();
-      const { fromVersion, maxCount } = readStreamRange(readOptions);
-      // One statement, one snapshot: the stream's version and its events agree.
-      const rows = await executor.query(
-        `SELECT st.version AS stream_version, st.final AS stream_final, e.*
-         FROM ${s}.streams st
-         LEFT JOIN LATERAL (
-           SELECT ${eventColumns} FROM ${s}.events
-           WHERE stream_id = st.stream_id AND version >= $2
-           ORDER BY version LIMIT $3
-         ) e ON true
-         WHERE st.stream_id = $1`,
-        [streamId, fromVersion, maxCount ?? null],
-      );
-      const head = rows[0];
-      if (head === undefined) return { streamId, exists: false, version: 0, final: false, events: [] };
-      const events = head.position === null ? [] : rows.map((row) => decodeEventRow(row as unknown as EventRow));
-      const version = toSafeInteger(head.stream_version) ?? 0;
-      const final = head.stream_final === true;
-      // Writers read before they append: priming the cache lets that append take the fast path.
-      remember(streamId, { version, final });
-      return { streamId, exists: true, version, final, events };
+      return reads.readStream(streamId, readOptions);
     },
 
     async readStreams(streamIds: readonly string[], readOptions?: ReadStreamsOptions): Promise<readonly ReadStreamResult[]> {
       assertOpen();
-      const { maxCount } = readStreamsArguments(streamIds, readOptions);
-      const distinct = [...new Set(streamIds)];
-      const found = new Map<string, ReadStreamResult>();
-      for (let start = 0; start < distinct.length; start += readStreamsChunk) {
-        await readStreamsChunkOf(distinct.slice(start, start + readStreamsChunk), maxCount, found);
-      }
-      return streamIds.map((streamId) => found.get(streamId) ?? { streamId, exists: false, version: 0, final: false, events: [] });
+      return reads.readStreams(streamIds, readOptions);
     },
 
     readAll,

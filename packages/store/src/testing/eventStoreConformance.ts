@@ -5,27 +5,9 @@ import type { Coordination } from "../coordination.js";
 import type { EventStore, JsonValue, NewEvent, StoredEvent } from "../eventStore.js";
 import { ANY, NO_STREAM, STREAM_EXISTS, type ExpectedVersion } from "../expectedVersion.js";
 import { isStoreError } from "../storeError.js";
-
-/** A fresh, empty store plus how to dispose of it. */
-export interface EventStoreFixture {
-  readonly store: EventStore;
-  /** Disposes of the store's data (drop a schema, delete a directory). Must tolerate a closed store. */
-  cleanup(): Promise<void>;
-  /**
-   * Optional: overwrite the stored `data` of one event with text that is not JSON, so the suite can
-   * check that corruption surfaces as `CORRUPTED_EVENT`. Backends that cannot corrupt leave it out.
-   */
-  readonly corruptEvent?: (streamId: string, version: number) => Promise<void>;
-}
-
-/** Makes a fresh, empty store for one test. Called once per test (and per property run). */
-export type EventStoreFactory = () => Promise<EventStoreFixture>;
-
-/** Tuning of the conformance suite. */
-export interface ConformanceOptions {
-  /** fast-check runs per property; default 15 (each run makes a fresh store). */
-  readonly propertyRuns?: number;
-}
+import { damageConformance } from "./damageConformance.js";
+import { damagePropertyConformance } from "./damagePropertyConformance.js";
+import { expectStoreError, withStore, type ConformanceOptions, type EventStoreFactory } from "./storeFixture.js";
 
 /**
  * Registers the whole event store conformance suite. Every backend runs it in a few lines:
@@ -49,31 +31,14 @@ export function describeEventStoreConformance(name: string, factory: EventStoreF
     describe("subscribe", () => subscribeConformance(factory));
     describe("close", () => closeConformance(factory));
     describe("corruption", () => corruptionConformance(factory));
+    describe("damaged logs", () => damageConformance(factory));
+    describe("damaged logs: properties", () => damagePropertyConformance(factory, options));
     describe("properties", () => propertyConformance(factory, options));
     describe("coordination", () => coordinationConformance(factory));
   });
 }
 
-async function withStore(factory: EventStoreFactory, body: (store: EventStore, fixture: EventStoreFixture) => Promise<void>): Promise<void> {
-  const fixture = await factory();
-  try {
-    await body(fixture.store, fixture);
-  } finally {
-    await fixture.store.close();
-    await fixture.cleanup();
-  }
-}
-
 const event = (type: string, data: JsonValue = {}, metadata?: NewEvent["metadata"]): NewEvent => (metadata === undefined ? { type, data } : { type, data, metadata });
-
-async function expectStoreError(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(isStoreError(error), `expected a StoreError ${code}, got ${String(error)}`).toBe(true);
-  expect((error as { code: string }).code).toBe(code);
-}
 
 /**
  * Reads the whole global order. On a SQL store `readAll` holds back events while any older

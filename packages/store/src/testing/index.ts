@@ -11,7 +11,22 @@ export {
   readAllConformance,
   readStreamsConformance,
   subscribeConformance,
-  type ConformanceOptions,
-  type EventStoreFactory,
-  type EventStoreFixture,
 } from "./eventStoreConformance.js";
+export type { ConformanceOptions, EventStoreFactory, EventStoreFixture } from "./storeFixture.js";
+export { damageConformance } from "./damageConformance.js";
+export { damagePropertyConformance } from "./damagePropertyConformance.js";
+export { describeDamage, streamDamageKinds, type StoredEventRow, type StreamDamage, type StreamDamageKind, type StreamDamager } from "./streamDamage.js";
+export {
+  corruptEvent,
+  damageSqlStream,
+  deleteEvents,
+  deleteStreamRow,
+  duplicateEvent,
+  moveStreamRow,
+  sqlStreamDamager,
+  storedEventRows,
+  swapEvents,
+  truncateTail,
+  type SqlDamageTarget,
+  type StoredStream,
+} from "./sqlDamage.js";
