@@ -1,4 +1,4 @@
-import type { EngineOptions } from "@cloudsession/engine";
+import type { EngineLimits, EngineOptions } from "@cloudsession/engine";
 import { readFileSync } from "node:fs";
 import { ServiceError } from "./serviceError.js";
 import type { LogLevel } from "./serviceLogger.js";
@@ -39,7 +39,7 @@ export interface ServiceConfig {
 }
 
 /** The engine's `limits` option: any of `maxQueuedPrompts`, `maxPromptBytes`, `maxWaitingSessions`. */
-export type EngineLimitsInput = NonNullable<EngineOptions["limits"]>;
+export type EngineLimitsInput = Partial<EngineLimits>;
 
 /** The engine's `timeouts` option: any of `reservationTimeoutMs`, `agentStartTimeoutMs`, `turnStallTimeoutMs`. */
 export type EngineTimeoutsInput = NonNullable<EngineOptions["timeouts"]>;
