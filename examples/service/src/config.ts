@@ -1,3 +1,4 @@
+import type { EngineLimits, EngineOptions } from "@cloudsession/engine";
 import { readFileSync } from "node:fs";
 import { ServiceError } from "./serviceError.js";
 import type { LogLevel } from "./serviceLogger.js";
@@ -10,6 +11,8 @@ export interface ServiceConfig {
   readonly port: number;
   /** A `postgres://` URL, or a PGlite data directory. */
   readonly store: string;
+  /** The store's SQL schema (several deployments on one database); the store's default, `cloudsession`, when unset. */
+  readonly schema: string | undefined;
   /** A runtime already listening (e.g. the simulator); otherwise the engine spawns the bundled one. */
   readonly runtimeUrl: string | undefined;
   readonly connectionToken: string | undefined;
@@ -27,7 +30,19 @@ export interface ServiceConfig {
   /** Fastify's `trustProxy`: `true`, or the proxies' addresses / CIDRs. */
   readonly trustProxy: boolean | string | undefined;
   readonly logLevel: LogLevel;
+  /** What the engine accepts at most; a limit left out is the engine's default. */
+  readonly engineLimits: EngineLimitsInput;
+  /** Sessions holding a runtime session at once (the engine's `maxConcurrent`); the engine's default when unset. */
+  readonly maxConcurrent: number | undefined;
+  /** How long a new session may take to reserve its task, for its agent to start, and a turn to stay silent; unset, the engine's defaults. */
+  readonly engineTimeouts: EngineTimeoutsInput;
 }
+
+/** The engine's `limits` option: any of `maxQueuedPrompts`, `maxPromptBytes`, `maxWaitingSessions`. */
+export type EngineLimitsInput = Partial<EngineLimits>;
+
+/** The engine's `timeouts` option: any of `reservationTimeoutMs`, `agentStartTimeoutMs`, `turnStallTimeoutMs`. */
+export type EngineTimeoutsInput = NonNullable<EngineOptions["timeouts"]>;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,8 +54,12 @@ const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug
  * `COPILOT_RUNTIME_URL`, `COPILOT_CONNECTION_TOKEN`, `CLOUDSESSION_INSTANCE_ID` (cluster mode;
  * needs `DATABASE_URL`), `CLOUDSESSION_API_TOKENS` (comma-separated) or `CLOUDSESSION_API_TOKENS_FILE`
  * (one token a line, `#` comments), `CLOUDSESSION_ALLOWED_HOSTS` and `CLOUDSESSION_ALLOWED_ORIGINS`
- * (comma-separated), `CLOUDSESSION_TRUST_PROXY` (`true` or the proxies' addresses) and `LOG_LEVEL`
- * (default `info`).
+ * (comma-separated), `CLOUDSESSION_TRUST_PROXY` (`true` or the proxies' addresses), `LOG_LEVEL`
+ * (default `info`), `CLOUDSESSION_DB_SCHEMA` (the store's schema), and the engine's intake limits
+ * `CLOUDSESSION_MAX_QUEUED_PROMPTS`, `CLOUDSESSION_MAX_PROMPT_BYTES`, `CLOUDSESSION_MAX_WAITING_SESSIONS`
+ * and `CLOUDSESSION_MAX_CONCURRENT`, and its session timeouts `CLOUDSESSION_RESERVATION_TIMEOUT_MS`,
+ * `CLOUDSESSION_AGENT_START_TIMEOUT_MS` and `CLOUDSESSION_TURN_STALL_TIMEOUT_MS` (whole numbers above
+ * 0; unset, the engine's defaults).
  *
  * @example
  * const config = readConfig({ PORT: "0", COPILOT_RUNTIME_URL: "127.0.0.1:4321" });
@@ -55,6 +74,7 @@ export function readConfig(env: Env): ServiceConfig {
     host: nonEmpty(env.HOST) ?? "127.0.0.1",
     port,
     store: nonEmpty(env.DATABASE_URL) ?? nonEmpty(env.CLOUDSESSION_DATA_DIR) ?? "./.cloudsession-service",
+    schema: schemaName(env.CLOUDSESSION_DB_SCHEMA),
     runtimeUrl: nonEmpty(env.COPILOT_RUNTIME_URL),
     connectionToken: nonEmpty(env.COPILOT_CONNECTION_TOKEN),
     instanceId: clusterInstance(env),
@@ -63,7 +83,40 @@ export function readConfig(env: Env): ServiceConfig {
     allowedOrigins: list(env.CLOUDSESSION_ALLOWED_ORIGINS),
     trustProxy: trustProxy(env.CLOUDSESSION_TRUST_PROXY),
     logLevel,
+    engineLimits: withoutUnset({
+      maxQueuedPrompts: count(env, "CLOUDSESSION_MAX_QUEUED_PROMPTS"),
+      maxPromptBytes: count(env, "CLOUDSESSION_MAX_PROMPT_BYTES"),
+      maxWaitingSessions: count(env, "CLOUDSESSION_MAX_WAITING_SESSIONS"),
+    }),
+    maxConcurrent: count(env, "CLOUDSESSION_MAX_CONCURRENT"),
+    engineTimeouts: withoutUnset({
+      reservationTimeoutMs: count(env, "CLOUDSESSION_RESERVATION_TIMEOUT_MS"),
+      agentStartTimeoutMs: count(env, "CLOUDSESSION_AGENT_START_TIMEOUT_MS"),
+      turnStallTimeoutMs: count(env, "CLOUDSESSION_TURN_STALL_TIMEOUT_MS"),
+    }),
   };
+}
+
+/** A variable holding a whole number above 0; `undefined` when it is unset. */
+function count(env: Env, name: string): number | undefined {
+  const given = nonEmpty(env[name])?.trim();
+  if (given === undefined) return undefined;
+  const value = /^\d{1,15}$/.test(given) ? Number(given) : 0;
+  if (value < 1) throw new ServiceError("INVALID_CONFIG", `${name} must be a whole number above 0, got ${given}`);
+  return value;
+}
+
+/** The settings that were set: one left out takes the engine's default. */
+function withoutUnset<T extends Record<string, number>>(settings: { readonly [K in keyof T]: number | undefined }): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** A plain SQL identifier: the store would quote anything, but a name that needs quoting is more likely a slip (a stray quote or space) than a choice. */
+function schemaName(value: string | undefined): string | undefined {
+  const given = nonEmpty(value)?.trim();
+  if (given === undefined) return undefined;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(given)) throw new ServiceError("INVALID_CONFIG", `CLOUDSESSION_DB_SCHEMA must be a plain SQL identifier (letters, digits, _; at most 63), got ${given}`);
+  return given;
 }
 
 function clusterInstance(env: Env): string | undefined {

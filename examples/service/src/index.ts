@@ -12,7 +12,7 @@ export { createEventStreamSlots, type EventStreamSlots } from "./eventStreamSlot
 export { sessionView } from "./sessionView.js";
 export type { PromptView, SessionView } from "./sessionView.js";
 export { readConfig } from "./config.js";
-export type { ServiceConfig } from "./config.js";
+export type { EngineLimitsInput, EngineTimeoutsInput, ServiceConfig } from "./config.js";
 export { accessControl, type AccessControlOptions } from "./accessControl.js";
 export { bearerToken, createTokenCheck, tokenCheckFor, MIN_TOKEN_LENGTH, type ConstantTimeCompare, type TokenCheck } from "./apiTokens.js";
 export { createHostCheck } from "./hostAllowList.js";
@@ -20,7 +20,7 @@ export { createOriginPolicy, type OriginPolicy } from "./originPolicy.js";
 export { isLoopbackHost } from "./loopback.js";
 export { errorAnswer, errorBody, errorHandler, notFoundHandler, clientErrorHandler, frameworkErrorHandler, sendError, type ErrorAnswer, type ErrorBody } from "./errorAnswers.js";
 export { healthRoutes, healthRoutePaths, type HealthRoutesOptions } from "./healthRoutes.js";
-export { defaultLimits, defaultTimeouts, resolveLimits, resolveTimeouts, type ServiceLimits, type ServiceTimeouts } from "./serviceSettings.js";
+export { checkPromptFitsBody, defaultLimits, defaultTimeouts, resolveLimits, resolveTimeouts, type ServiceLimits, type ServiceTimeouts } from "./serviceSettings.js";
 export { loggerOptions, type LogLevel, type ServiceLoggerOptions } from "./serviceLogger.js";
 export { httpServerOptions, type HttpServerSettings } from "./httpServerOptions.js";
 export { startTelemetry } from "./telemetry.js";

@@ -15,6 +15,7 @@ try {
     host: config.host,
     port: config.port,
     store: config.store,
+    ...(config.schema === undefined ? {} : { schema: config.schema }),
     tokens: config.tokens,
     allowedHosts: config.allowedHosts,
     allowedOrigins: config.allowedOrigins,
@@ -23,6 +24,9 @@ try {
     engine: {
       ...(config.runtimeUrl === undefined ? { clientOptions: {} } : { runtimeUrl: config.runtimeUrl, ...(config.connectionToken === undefined ? {} : { connectionToken: config.connectionToken }) }),
       ...(config.instanceId === undefined ? {} : { cluster: { instanceId: config.instanceId } }),
+      ...(config.maxConcurrent === undefined ? {} : { maxConcurrent: config.maxConcurrent }),
+      limits: config.engineLimits, // one source of truth: the engine enforces them, its defaults fill the gaps
+      timeouts: config.engineTimeouts,
     },
   });
 } catch (error) {

@@ -22,15 +22,16 @@ export interface ServiceLimits {
   readonly eventStreams: number;
   /** Open event streams of one client (its address; see `trustProxy`); more get 429. */
   readonly eventStreamsPerClient: number;
-  /** A request body, in bytes; larger gets 413 `BODY_TOO_LARGE`. */
+  /**
+   * A request body, in bytes; larger gets 413 `BODY_TOO_LARGE` before it is parsed. A prompt's own
+   * limit is the engine's (`limits.maxPromptBytes`: 413 `PROMPT_TOO_LARGE`).
+   */
   readonly bodyBytes: number;
-  /** One prompt, in UTF-8 bytes; larger gets 413 `PROMPT_TOO_LARGE` (the engine's own default). */
-  readonly promptBytes: number;
 }
 
 export const defaultTimeouts: ServiceTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 10_000, idleMs: 120_000, heartbeatMs: 15_000 };
 
-export const defaultLimits: ServiceLimits = { connections: 1_000, eventStreams: 500, eventStreamsPerClient: 16, bodyBytes: 1_048_576, promptBytes: 262_144 };
+export const defaultLimits: ServiceLimits = { connections: 1_000, eventStreams: 500, eventStreamsPerClient: 16, bodyBytes: 1_048_576 };
 
 /**
  * The timeouts with defaults filled in, checked: whole positive milliseconds, headers no later than
@@ -63,4 +64,16 @@ export function resolveLimits(given: Partial<ServiceLimits> = {}): ServiceLimits
 
 function positiveInteger(name: string, value: unknown): void {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) throw new ServiceError("INVALID_CONFIG", `${name} must be a whole number above 0, got ${String(value)}`);
+}
+
+/**
+ * A prompt the engine would take must fit in a body the service reads: a `maxPromptBytes` given to
+ * the engine at or above `limits.bodyBytes` would answer `BODY_TOO_LARGE` for prompts it allows.
+ *
+ * @throws ServiceError `INVALID_CONFIG`
+ */
+export function checkPromptFitsBody(limits: ServiceLimits, maxPromptBytes: number | undefined): void {
+  if (maxPromptBytes !== undefined && maxPromptBytes >= limits.bodyBytes) {
+    throw new ServiceError("INVALID_CONFIG", `the engine's limits.maxPromptBytes (${maxPromptBytes}) must be below the service's limits.bodyBytes (${limits.bodyBytes}): a prompt that large could not arrive in a request`);
+  }
 }

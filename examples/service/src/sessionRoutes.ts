@@ -18,15 +18,15 @@ export interface SessionRoutesOptions {
   readonly streamSlots: EventStreamSlots;
   /** An open event stream's heartbeat period, in ms. */
   readonly heartbeatMs: number;
-  /** The largest prompt, in UTF-8 bytes. */
-  readonly maxPromptBytes: number;
 }
 
 /**
  * The session API. A Fastify plugin: `app.register(sessionRoutes, { engine, store, streams, … })`.
+ * What it accepts at most (queued prompts, a prompt's bytes, sessions waiting for a slot) is the
+ * engine's `limits`; its refusals answer 429 / 413 with their codes.
  *
  * @example
- * app.register(sessionRoutes, { engine, store, streams: new Set(), streamSlots: createEventStreamSlots(500, 16), heartbeatMs: 15_000, maxPromptBytes: 262_144 });
+ * app.register(sessionRoutes, { engine, store, streams: new Set(), streamSlots: createEventStreamSlots(500, 16), heartbeatMs: 15_000 });
  */
 export function sessionRoutes(fastify: FastifyInstance, options: SessionRoutesOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -35,7 +35,6 @@ export function sessionRoutes(fastify: FastifyInstance, options: SessionRoutesOp
   // #region start-session
   app.post("/sessions", { schema: { body: StartSessionBody } }, async (request, reply) => {
     const { repository, prompts } = request.body;
-    checkPromptSizes(prompts, options.maxPromptBytes);
     // 202 only once the session's request and prompts are in the log: an acknowledged start survives a crash.
     const session = await engine.start({ repository, prompts });
     return reply
@@ -45,13 +44,17 @@ export function sessionRoutes(fastify: FastifyInstance, options: SessionRoutesOp
   });
   // #endregion start-session
 
+  // #region send-prompt
   app.post("/sessions/:id/prompts", { schema: { params: SessionParams, body: SendPromptBody } }, async (request, reply) => {
-    checkPromptSizes([request.body.prompt], options.maxPromptBytes);
+    const { prompt, id } = request.body;
     const session = await liveSession(request.params.id);
-    // 202 only once the prompt is in the log (a refused one answers 413, 429 or 503 with its code).
-    const promptId = await session.send(request.body.prompt);
+    if (id !== undefined) refuseReusedPromptId(session, id, prompt);
+    // 202 only once the prompt is in the log (a refused one answers 413, 429 or 503 with its code);
+    // a retry under an id the log already has adds nothing and is answered the same.
+    const promptId = await session.send(prompt, id === undefined ? {} : { promptId: id });
     return reply.code(202).send({ id: promptId, session: session.id });
   });
+  // #endregion send-prompt
 
   app.get("/sessions/:id", { schema: { params: SessionParams } }, async (request) => view(request.params.id));
 
@@ -108,12 +111,10 @@ function notFound(id: string): HttpError {
   return new HttpError(404, "SESSION_NOT_FOUND", `no session ${id}`);
 }
 
-/** The engine refuses a prompt over its limit too; checking first keeps a refused request from starting anything. */
-function checkPromptSizes(prompts: readonly string[], maxBytes: number): void {
-  for (const [index, prompt] of prompts.entries()) {
-    const bytes = Buffer.byteLength(prompt, "utf8");
-    if (bytes > maxBytes) throw new HttpError(413, "PROMPT_TOO_LARGE", `prompt ${index + 1} is ${bytes} bytes (UTF-8); the limit is ${maxBytes}`);
-  }
+/** An id names one prompt: a retry carries the same text, anything else is a client's mistake that would be lost silently. */
+function refuseReusedPromptId(session: SessionHandle, id: string, text: string): void {
+  const recorded = session.snapshot().context.prompts.get(id);
+  if (recorded !== undefined && recorded.text !== text) throw new HttpError(409, "PROMPT_ID_REUSED", `session ${session.id} already has a prompt ${id} with another text`);
 }
 
 /** Event ids are versions: whole numbers a JavaScript number holds exactly. */

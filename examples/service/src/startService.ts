@@ -11,7 +11,7 @@ import { healthRoutePaths, healthRoutes } from "./healthRoutes.js";
 import { httpServerOptions } from "./httpServerOptions.js";
 import { ServiceError } from "./serviceError.js";
 import type { ServiceLoggerOptions } from "./serviceLogger.js";
-import { resolveLimits, resolveTimeouts, type ServiceLimits, type ServiceTimeouts } from "./serviceSettings.js";
+import { checkPromptFitsBody, resolveLimits, resolveTimeouts, type ServiceLimits, type ServiceTimeouts } from "./serviceSettings.js";
 import { sessionRoutes } from "./sessionRoutes.js";
 
 export interface StartServiceOptions {
@@ -21,7 +21,13 @@ export interface StartServiceOptions {
   readonly port?: number;
   /** A store spec for `openStore` (PGlite directory, `postgres://…`), or a store you own. */
   readonly store: string | EventStore;
-  /** Where the engine finds the runtime, and anything else it takes (timeouts, `maxConcurrent`, …). */
+  /** The SQL schema of a store opened from a spec; default `cloudsession`. */
+  readonly schema?: string;
+  /**
+   * Where the engine finds the runtime, and anything else it takes (timeouts, `maxConcurrent`,
+   * `limits`: the queued prompts per session, a prompt's bytes and the sessions waiting for a slot
+   * that the service accepts, enforced by the engine alone).
+   */
   readonly engine?: Omit<EngineOptions, "store">;
   /** API tokens (at least 16 characters); every request but health and readiness must bear one. */
   readonly tokens?: readonly string[];
@@ -62,8 +68,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const guard = accessControl({ tokens, allowedHosts: options.allowedHosts ?? [], allowedOrigins: options.allowedOrigins ?? [], publicRoutes: healthRoutePaths });
   const timeouts = resolveTimeouts(options.timeouts);
   const limits = resolveLimits(options.limits);
+  checkPromptFitsBody(limits, options.engine?.limits?.maxPromptBytes);
   const ownsStore = typeof options.store === "string";
-  const store = typeof options.store === "string" ? await openServiceStore(options.store) : options.store;
+  const store = typeof options.store === "string" ? await openServiceStore(options.store, options.schema) : options.store;
   const engine = createEngine({ ...options.engine, store });
   await engine.recover(); // sessions a previous process left open continue here
 
@@ -80,7 +87,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   app.setNotFoundHandler(notFoundHandler);
   await app.register(healthRoutes, { store });
   const streamSlots = createEventStreamSlots(limits.eventStreams, limits.eventStreamsPerClient);
-  await app.register(sessionRoutes, { engine, store, streams, streamSlots, heartbeatMs: timeouts.heartbeatMs, maxPromptBytes: limits.promptBytes });
+  await app.register(sessionRoutes, { engine, store, streams, streamSlots, heartbeatMs: timeouts.heartbeatMs });
   await app.register(dashboardRoutes, { prefix: "/dashboard", engine, store }); // the sessions dashboard at /dashboard/
   await app.listen({ host, port: options.port ?? 3000 });
   // #endregion start-service
@@ -108,9 +115,9 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 }
 
 /** Opens the store from its spec; a failure names it with its secrets masked. */
-async function openServiceStore(spec: string): Promise<EventStore> {
+async function openServiceStore(spec: string, schema: string | undefined): Promise<EventStore> {
   try {
-    return await openStore(spec);
+    return await openStore(spec, schema === undefined ? {} : { schema });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ServiceError("STORE_UNAVAILABLE", `cannot open the store at ${maskConnectionString(spec)}: ${maskConnectionString(reason)}`, { cause: error });

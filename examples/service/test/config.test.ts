@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { defaultLimits, defaultTimeouts, readConfig, resolveLimits, resolveTimeouts } from "../src/index.js";
+import { checkPromptFitsBody, defaultLimits, defaultTimeouts, readConfig, resolveLimits, resolveTimeouts } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "service-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,6 +30,42 @@ describe("readConfig", () => {
     expect(readConfig({}).trustProxy).toBeUndefined();
     expect(readConfig({}).logLevel).toBe("info");
     expect(() => readConfig({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
+  });
+});
+
+describe("the engine's limits and timeouts, and the store's schema", () => {
+  test("unset: none passed, so the engine's own defaults hold (one source of truth)", () => {
+    const config = readConfig({});
+    expect(config).toMatchObject({ engineLimits: {}, engineTimeouts: {}, maxConcurrent: undefined, schema: undefined });
+  });
+
+  test("each from its variable, a whole number above 0", () => {
+    const config = readConfig({
+      CLOUDSESSION_MAX_QUEUED_PROMPTS: "5000",
+      CLOUDSESSION_MAX_PROMPT_BYTES: " 65536 ",
+      CLOUDSESSION_MAX_WAITING_SESSIONS: "10",
+      CLOUDSESSION_MAX_CONCURRENT: "8",
+      CLOUDSESSION_AGENT_START_TIMEOUT_MS: "600000",
+      CLOUDSESSION_DB_SCHEMA: "tenant_a",
+    });
+    expect(config.engineLimits).toEqual({ maxQueuedPrompts: 5_000, maxPromptBytes: 65_536, maxWaitingSessions: 10 });
+    expect(config.engineTimeouts).toEqual({ agentStartTimeoutMs: 600_000 });
+    expect(config).toMatchObject({ maxConcurrent: 8, schema: "tenant_a" });
+    expect(readConfig({ CLOUDSESSION_MAX_WAITING_SESSIONS: "1" }).engineLimits).toEqual({ maxWaitingSessions: 1 });
+  });
+
+  test("refused at start: 0, negative, fractions, words; a schema that is not a plain identifier", () => {
+    for (const value of ["0", "-1", "1.5", "1e3", "lots", "0x10"]) {
+      expect(() => readConfig({ CLOUDSESSION_MAX_QUEUED_PROMPTS: value }), value).toThrow(expect.objectContaining({ code: "INVALID_CONFIG", message: expect.stringContaining("CLOUDSESSION_MAX_QUEUED_PROMPTS") as string }) as Error);
+    }
+    expect(() => readConfig({ CLOUDSESSION_TURN_STALL_TIMEOUT_MS: "0" })).toThrow(/CLOUDSESSION_TURN_STALL_TIMEOUT_MS/);
+    for (const schema of ['a"b', "a b", "1abc", "x".repeat(64)]) expect(() => readConfig({ CLOUDSESSION_DB_SCHEMA: schema }), schema).toThrow(/CLOUDSESSION_DB_SCHEMA/);
+  });
+
+  test("a prompt limit the body limit could not carry is refused", () => {
+    expect(() => checkPromptFitsBody(defaultLimits, defaultLimits.bodyBytes)).toThrow(/maxPromptBytes/);
+    expect(() => checkPromptFitsBody(defaultLimits, defaultLimits.bodyBytes - 1)).not.toThrow();
+    expect(() => checkPromptFitsBody(defaultLimits, undefined)).not.toThrow();
   });
 });
 

@@ -3,8 +3,8 @@ import { StoreError } from "@cloudsession/store";
 import { describe, expect, test } from "vitest";
 import { errorAnswer, HttpError } from "../src/index.js";
 
-// The engine's bounded-intake refusals cannot yet be provoked through the engine on this branch;
-// their mapping is checked here, the rest of the table over real HTTP in the e2e tests.
+// The mapping of every code, one by one; the refusals themselves are provoked over real HTTP in
+// intakeLimits.e2e (413, 429), storeRefusal.e2e (503) and failures.e2e (500).
 describe("errorAnswer", () => {
   test("QUEUE_FULL and ENGINE_BUSY are 429 with Retry-After from retryAfterMs, rounded up to seconds (1 s without one)", () => {
     expect(errorAnswer(new EngineError("QUEUE_FULL", "full", { retryAfterMs: 1_500 }))).toMatchObject({ statusCode: 429, code: "QUEUE_FULL", retryAfterSeconds: 2 });

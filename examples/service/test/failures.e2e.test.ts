@@ -114,7 +114,10 @@ describe("on PostgreSQL", () => {
     expect(shown.status).toBe(500);
     expect(shown.body).toMatchObject({ code: "CORRUPTED_LOG", message: "the session's stored log is damaged; the service does not act on it" });
     expect(JSON.stringify(shown.body)).not.toContain("not valid JSON");
-    expect(lines().find((line) => line.reqId === shown.body.requestId)).toMatchObject({ level: 50, code: "CORRUPTED_LOG", err: { code: "CORRUPTED_EVENT" } });
+    // The engine names the session and the damage; the store's own error is its cause.
+    const logged = lines().find((line) => line.reqId === shown.body.requestId);
+    expect(logged).toMatchObject({ level: 50, code: "CORRUPTED_LOG", err: { type: "EngineError", code: "CORRUPTED_LOG", message: expect.stringContaining(id) as string } });
+    expect(JSON.stringify(logged?.err)).toContain("CORRUPTED_EVENT");
 
     const events = await fetch(`${service.url}/sessions/${id}/events`, { headers: auth });
     expect(events.status).toBe(200);
