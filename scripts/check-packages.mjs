@@ -127,7 +127,7 @@ export async function main(): Promise<string> {
   const simulator: Simulator = await startSimulator({ timeScale: 0.01 });
   const store: EventStore = createInMemoryStore();
   const engine: Engine = createEngine({ runtimeUrl: simulator.url, store });
-  const session: SessionHandle = engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["hi"] });
+  const session: SessionHandle = await engine.start({ repository: { owner: "octo", name: "demo" }, prompts: ["hi"] });
   const log: SessionLogEvent[] = await engine.history(session.id);
   const state: string = replay(log).value.toString();
   await engine.close();

@@ -65,5 +65,7 @@ export function hintForOutcome(outcome: SessionOutcome, context: HintContext): s
       return createRefusedHint(failure.message, context);
     case "session-error":
       return "the remote session reported an error; its Mission Control page may say more.";
+    case "runtime-unreachable":
+      return `the engine lost contact with ${runtimeName(context.runtime)} and could not get it back within the limit; check that the runtime is up and reachable, then start the session again.`;
   }
 }

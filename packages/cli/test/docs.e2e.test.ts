@@ -47,6 +47,8 @@ const handlings: Readonly<Record<string, Handling>> = {
   "npm run bench -- --quick": { kind: "not run", reason: "the benchmarks' --quick mode is run by packages/bench/test/bench.quick.test.ts (a test of its own, minutes of CPU)", check: rootScript("bench") },
   "npm run bench -- --only recovery,manySessions": { kind: "not run", reason: "benchmarks (minutes of CPU, recovery needs PostgreSQL); their --quick mode is tested in packages/bench", check: rootScript("bench") },
   "npx vitest run --project @cloudsession/fidelity": { kind: "not run", reason: "a test project of its own: npm test runs it" },
+  "pnpm exec vitest run --project @cloudsession/dashboard": { kind: "not run", reason: "a test project of its own: npm test runs it (browser tests included, when Chromium is installed)" },
+  "pnpm --filter @cloudsession/dashboard screenshots": { kind: "not run", reason: "rewrites the committed docs/images/dashboard-*.png; needs Chromium, and packages/dashboard's browser tests drive the same page" },
   // Exposing the service (examples/service/README.md): a public host with TLS in front, on every interface.
   'export CLOUDSESSION_API_TOKENS="$(openssl rand -hex 32)"': { kind: "not run", reason: "only sets the token for the two lines after it, which are not run here" },
   "HOST=0.0.0.0 CLOUDSESSION_ALLOWED_HOSTS=api.example.com pnpm --filter @cloudsession/example-service start": {

@@ -42,6 +42,8 @@ export function timelineDetail(event: SessionLogEvent): string {
     case "turn.progressed":
     case "turn.abort-requested":
     case "session.resumed":
+    case "runtime.disconnected":
+    case "runtime.reconnected":
       return "";
   }
 }

@@ -15,7 +15,9 @@ export type FailureReason =
   | "create-failed"
   | "retries-exhausted"
   | "session-error"
-  | "turn-stalled";
+  | "turn-stalled"
+  /** Out of contact with the runtime for longer than `unreachableTimeoutMs`. */
+  | "runtime-unreachable";
 
 export interface SessionFailure {
   readonly phase: FailurePhase;
@@ -50,6 +52,8 @@ export interface SessionContext {
   readonly failure: SessionFailure | null;
   readonly closeReason: string | null;
   readonly resumes: number;
+  /** When the engine lost contact with the runtime, while it has not regained it; `null` in contact. */
+  readonly contactLostAt: number | null;
 }
 
-export const noDeadlines: Deadlines = { reservation: null, retry: null, "agent-start": null, "turn-stall": null };
+export const noDeadlines: Deadlines = { reservation: null, retry: null, "agent-start": null, "turn-stall": null, unreachable: null };

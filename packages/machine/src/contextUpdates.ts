@@ -1,6 +1,6 @@
 import { noDeadlines, type FailurePhase, type FailureReason, type PromptRecord, type SessionContext } from "./context.js";
 import type { SessionEvent } from "./events.js";
-import { backoffDelayMs } from "./settings.js";
+import { backoffDelayMs, defaultSessionSettings } from "./settings.js";
 
 /**
  * How one of the machine's actions changes the context: a pure function of the context before it
@@ -31,6 +31,7 @@ const defaultMessages: Record<FailureReason, string> = {
   "retries-exhausted": "createSession kept failing with transient errors",
   "session-error": "the session reported an error",
   "turn-stalled": "the turn stalled and did not acknowledge its abort",
+  "runtime-unreachable": "the runtime stayed out of contact past the limit (unreachableTimeoutMs)",
 };
 
 /** Every action of the session machine, by the name the machine (and the inspector) gives it. */
@@ -108,6 +109,18 @@ export const contextUpdates = {
     abortReason: params.reason,
     deadlines: { ...context.deadlines, "turn-stall": event.at + context.settings.turnStallTimeoutMs },
   })),
+  // Out of contact: the deadlines that wait on the runtime pause (see `nextDeadline`), the limit starts.
+  recordContactLost: update((context, event) => ({
+    contactLostAt: event.at,
+    deadlines: { ...context.deadlines, unreachable: event.at + unreachableLimit(context) },
+  })),
+  // Back in contact: the paused deadlines resume, pushed back by the time spent out of contact.
+  recordContactBack: update((context, event) => {
+    const away = Math.max(0, event.at - (context.contactLostAt ?? event.at));
+    const { deadlines } = context;
+    const resumed = (due: number | null) => (due === null ? null : due + away);
+    return { contactLostAt: null, deadlines: { ...deadlines, "agent-start": resumed(deadlines["agent-start"]), "turn-stall": resumed(deadlines["turn-stall"]), unreachable: null } };
+  }),
   recordClose: update((_context, event) => ({ closeReason: event.type === "close.requested" ? (event.reason ?? "closed by request") : null })),
   // Once per session, at its end: the one update that visits every prompt.
   settlePrompts: update<ReasonParams>((context, _event, params) => ({
@@ -119,6 +132,12 @@ export const contextUpdates = {
     deadlines: noDeadlines,
   })),
 };
+
+/** The out-of-contact limit; logs written before it existed carry no value, and get the default. */
+function unreachableLimit(context: SessionContext): number {
+  const limit = (context.settings as Partial<SessionContext["settings"]>).unreachableTimeoutMs;
+  return limit ?? defaultSessionSettings.unreachableTimeoutMs;
+}
 
 /** Gives an update its parameter types from {@link ContextUpdate}. */
 function update<Params = void>(change: ContextUpdate<Params>): ContextUpdate<Params> {

@@ -12,7 +12,13 @@ import type { SessionSettings } from "./settings.js";
 export type ReservationFailure = "policy_blocked" | "transient" | "fatal";
 
 /** The deadlines a session can be waiting on. Each is kept in context as an absolute time. */
-export type DeadlineName = "reservation" | "retry" | "agent-start" | "turn-stall";
+export type DeadlineName = "reservation" | "retry" | "agent-start" | "turn-stall" | "unreachable";
+
+/**
+ * The deadlines that wait on the runtime (the agent's start, a turn's progress or its abort's
+ * acknowledgement): out of contact with the runtime they are paused, and only `unreachable` counts.
+ */
+export const CONTACT_DEADLINES: readonly DeadlineName[] = ["agent-start", "turn-stall"];
 
 /** The first event of every log: what was asked for, with fully resolved settings. */
 export interface SessionRequested {
@@ -158,6 +164,25 @@ export interface SessionResumed {
   readonly at: number;
 }
 
+/**
+ * The engine lost its connection to the runtime that hosts the session (the transport closed, a
+ * heartbeat went unanswered, a re-attach failed): it cannot see what the session does until it is
+ * back. The deadlines that wait on the runtime pause; the out-of-contact limit starts.
+ */
+export interface RuntimeDisconnected {
+  readonly type: "runtime.disconnected";
+  readonly at: number;
+}
+
+/**
+ * Contact is back: the engine re-attached and settled the session from the runtime's history
+ * (recorded before this). Paused deadlines resume, pushed back by the time spent out of contact.
+ */
+export interface RuntimeReconnected {
+  readonly type: "runtime.reconnected";
+  readonly at: number;
+}
+
 /** Everything the machine accepts after `session.requested` (which is its input). */
 export type SessionEvent =
   | ReservationSucceeded
@@ -176,7 +201,9 @@ export type SessionEvent =
   | SessionErrored
   | DeadlineFired
   | CloseRequested
-  | SessionResumed;
+  | SessionResumed
+  | RuntimeDisconnected
+  | RuntimeReconnected;
 
 /** A whole log: `session.requested` first, then machine events. */
 export type SessionLogEvent = SessionRequested | SessionEvent;
@@ -203,6 +230,8 @@ export const sessionEventTypes: readonly SessionEventType[] = [
   "deadline.fired",
   "close.requested",
   "session.resumed",
+  "runtime.disconnected",
+  "runtime.reconnected",
 ];
 
 /** The producer whose `session.start` means the remote worker is really there. */

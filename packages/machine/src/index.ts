@@ -7,7 +7,7 @@ export type { SessionActor, SessionActorObserver, SessionActorOptions } from "./
 export { isFinal, lifecycleState, nextDeadline, promptInFlight, promptToDispatch, queuedPrompts, wantsAbort, wantsReservation } from "./selectors.js";
 export { PromptList, PromptListError } from "./promptList.js";
 export type { LifecycleState } from "./selectors.js";
-export { AGENT_PRODUCER, sessionEventTypes } from "./events.js";
+export { AGENT_PRODUCER, CONTACT_DEADLINES, sessionEventTypes } from "./events.js";
 export type {
   AgentStarted,
   AssistantDelta,
@@ -23,6 +23,8 @@ export type {
   ReservationFailed,
   ReservationFailure,
   ReservationSucceeded,
+  RuntimeDisconnected,
+  RuntimeReconnected,
   SessionErrored,
   SessionEvent,
   SessionEventType,

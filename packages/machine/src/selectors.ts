@@ -1,5 +1,5 @@
 import type { PromptRecord, SessionContext } from "./context.js";
-import type { DeadlineName } from "./events.js";
+import { CONTACT_DEADLINES, type DeadlineName } from "./events.js";
 import type { SessionSnapshot } from "./replay.js";
 
 /** The flat lifecycle name of a snapshot: `reserving`, `awaiting-agent`, `ready`, `streaming`, or a final state. */
@@ -30,7 +30,8 @@ export function promptInFlight(context: SessionContext): PromptRecord | undefine
  * and no turn is running.
  */
 export function promptToDispatch(snapshot: SessionSnapshot): PromptRecord | undefined {
-  if (lifecycleState(snapshot) !== "ready") return undefined;
+  // Out of contact a send could not be confirmed: the queue waits for the re-attach.
+  if (lifecycleState(snapshot) !== "ready" || snapshot.context.contactLostAt !== null) return undefined;
   return snapshot.context.prompts.queueHead;
 }
 
@@ -51,11 +52,16 @@ function subState(snapshot: SessionSnapshot, parent: string): string | undefined
   return typeof child === "string" ? child : undefined;
 }
 
-/** The earliest armed deadline, for the engine's single timer. */
+/**
+ * The earliest armed deadline that counts now, for the engine's single timer: out of contact with
+ * the runtime, the ones that wait on it are paused (the machine would not judge them).
+ */
 export function nextDeadline(context: SessionContext): { readonly name: DeadlineName; readonly at: number } | undefined {
   let next: { name: DeadlineName; at: number } | undefined;
+  const outOfContact = context.contactLostAt !== null;
   for (const [name, at] of Object.entries(context.deadlines) as [DeadlineName, number | null][]) {
-    if (at !== null && (next === undefined || at < next.at)) next = { name, at };
+    if (at === null || (outOfContact && CONTACT_DEADLINES.includes(name))) continue;
+    if (next === undefined || at < next.at) next = { name, at };
   }
   return next;
 }

@@ -2,7 +2,7 @@ import { assign, setup } from "xstate";
 import { noDeadlines, type PromptRecord, type SessionContext, type SessionFailure } from "./context.js";
 import { contextUpdates, type ContextUpdate } from "./contextUpdates.js";
 import { PromptList } from "./promptList.js";
-import { AGENT_PRODUCER, type DeadlineName, type SessionEvent } from "./events.js";
+import { AGENT_PRODUCER, CONTACT_DEADLINES, type DeadlineName, type SessionEvent } from "./events.js";
 import type { Repository } from "./repository.js";
 import type { SessionSettings } from "./settings.js";
 
@@ -41,6 +41,7 @@ export function initialContext(input: SessionInput): SessionContext {
     failure: null,
     closeReason: null,
     resumes: 0,
+    contactLostAt: null,
   };
 }
 
@@ -83,6 +84,25 @@ const liveHandlers = {
   "close.requested": { target: "#cloud-session.closed", actions: "recordClose" },
 } as const;
 
+/**
+ * Contact with the runtime, once a task is reserved (before, the create call has its own retries
+ * and deadline): a loss pauses the deadlines that wait on the runtime (see `isDue`) and starts the
+ * out-of-contact limit; contact back resumes them, pushed back by the time away.
+ */
+const contactHandlers = {
+  "runtime.disconnected": { guard: "isInContact", actions: "recordContactLost" },
+  "runtime.reconnected": { guard: "isOutOfContact", actions: "recordContactBack" },
+} as const;
+
+/** The out-of-contact limit ends a live session in `phase`, wherever it waited. */
+function unreachable(phase: "awaiting-agent" | "ready" | "streaming") {
+  return {
+    guard: { type: "isDue", params: "unreachable" },
+    target: "#cloud-session.failed",
+    actions: { type: "recordFailure", params: { phase, reason: "runtime-unreachable" } },
+  } as const;
+}
+
 export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
@@ -96,10 +116,15 @@ export const sessionMachine = setup({
     hasAttemptsLeft: ({ context }) => context.attempts < context.settings.retry.maxAttempts,
     isDue: ({ context, event }, deadline: DeadlineName) => {
       if (event.type !== "deadline.fired" || event.deadline !== deadline) return false;
+      // Out of contact, what waits on the runtime is not judged: the engine has not looked.
+      if (context.contactLostAt !== null && CONTACT_DEADLINES.includes(deadline)) return false;
       const due = context.deadlines[deadline];
       return due !== null && event.at >= due;
     },
-    isQueueHead: ({ context, event }) => event.type === "prompt.dispatching" && context.prompts.queueHead?.id === event.promptId,
+    isInContact: ({ context }) => context.contactLostAt === null,
+    isOutOfContact: ({ context }) => context.contactLostAt !== null,
+    // Out of contact a send could not be confirmed: nothing is dispatched until the re-attach.
+    isQueueHead: ({ context, event }) => event.type === "prompt.dispatching" && context.contactLostAt === null && context.prompts.queueHead?.id === event.promptId,
     isInFlight: ({ context, event }) => "promptId" in event && context.inFlight === event.promptId,
     isNewPrompt: ({ context, event }) => event.type === "prompt.submitted" && !context.prompts.has(event.promptId),
     isUnconfirmedDispatch: ({ context, event }) => {
@@ -126,6 +151,8 @@ export const sessionMachine = setup({
     endTurn: assignFrom(contextUpdates.endTurn),
     beginAbort: assignFrom(contextUpdates.beginAbort),
     recordClose: assignFrom(contextUpdates.recordClose),
+    recordContactLost: assignFrom(contextUpdates.recordContactLost),
+    recordContactBack: assignFrom(contextUpdates.recordContactBack),
     settlePrompts: assignFrom(contextUpdates.settlePrompts),
   },
 }).createMachine({
@@ -178,13 +205,17 @@ export const sessionMachine = setup({
     "awaiting-agent": {
       on: {
         ...liveHandlers,
+        ...contactHandlers,
         // Other producers (e.g. a local start) do not mean the remote worker is there.
         "agent.started": { guard: "isAgentProducer", target: "ready", actions: "recordAgentStart" },
-        "deadline.fired": {
-          guard: { type: "isDue", params: "agent-start" },
-          target: "failed",
-          actions: { type: "recordFailure", params: { phase: "awaiting-agent", reason: "timeout" } },
-        },
+        "deadline.fired": [
+          {
+            guard: { type: "isDue", params: "agent-start" },
+            target: "failed",
+            actions: { type: "recordFailure", params: { phase: "awaiting-agent", reason: "timeout" } },
+          },
+          unreachable("awaiting-agent"),
+        ],
         "session.errored": { target: "failed", actions: { type: "recordFailure", params: { phase: "awaiting-agent", reason: "session-error" } } },
         "session.resumed": { actions: "recordResume" },
       },
@@ -192,10 +223,12 @@ export const sessionMachine = setup({
     ready: {
       on: {
         ...liveHandlers,
+        ...contactHandlers,
         // A turn's messageId confirmed after the turn ended (nothing is dispatched before ready).
         "prompt.dispatched": { guard: "isUnconfirmedDispatch", actions: "recordMessageId" },
         "prompt.dispatching": { guard: "isQueueHead", target: "streaming", actions: "beginTurn" },
         "session.errored": { target: "failed", actions: { type: "recordFailure", params: { phase: "ready", reason: "session-error" } } },
+        "deadline.fired": unreachable("ready"),
         "session.resumed": { actions: "recordResume" },
       },
     },
@@ -203,12 +236,14 @@ export const sessionMachine = setup({
       initial: "active",
       on: {
         ...liveHandlers,
+        ...contactHandlers,
         "prompt.dispatched": { guard: "isUnconfirmedDispatch", actions: ["recordMessageId", "refreshStall"] },
         "prompt.dispatch-failed": { guard: "isInFlight", target: "ready", actions: "failDispatch" },
         "assistant.message": { actions: ["appendReply", "refreshStall"] },
         "turn.idle": { target: "ready", actions: "endTurn" },
         "session.errored": { target: "failed", actions: { type: "recordFailure", params: { phase: "streaming", reason: "session-error" } } },
         "session.resumed": { actions: ["recordResume", "refreshStall"] },
+        "deadline.fired": unreachable("streaming"),
       },
       states: {
         active: {

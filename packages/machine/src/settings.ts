@@ -17,6 +17,12 @@ export interface SessionSettings {
   readonly agentStartTimeoutMs: number;
   /** Longest silence inside a turn; then the turn is aborted (see the machine's docs). */
   readonly turnStallTimeoutMs: number;
+  /**
+   * Longest time out of contact with the runtime (a dropped connection not replaced, a runtime that
+   * keeps refusing re-attaches); then the session ends `failed`, reason `runtime-unreachable`.
+   * Absent in logs written before it existed: the default applies.
+   */
+  readonly unreachableTimeoutMs: number;
   readonly retry: RetrySettings;
 }
 
@@ -28,6 +34,7 @@ export const defaultSessionSettings: SessionSettings = {
   reservationTimeoutMs: 120_000,
   agentStartTimeoutMs: 60_000,
   turnStallTimeoutMs: 300_000,
+  unreachableTimeoutMs: 300_000,
   retry: { maxAttempts: 4, initialDelayMs: 1_000, maxDelayMs: 30_000, multiplier: 2, jitter: 0.5 },
 };
 
@@ -37,6 +44,7 @@ export function resolveSettings(input: SessionSettingsInput = {}): SessionSettin
     reservationTimeoutMs: input.reservationTimeoutMs ?? defaultSessionSettings.reservationTimeoutMs,
     agentStartTimeoutMs: input.agentStartTimeoutMs ?? defaultSessionSettings.agentStartTimeoutMs,
     turnStallTimeoutMs: input.turnStallTimeoutMs ?? defaultSessionSettings.turnStallTimeoutMs,
+    unreachableTimeoutMs: input.unreachableTimeoutMs ?? defaultSessionSettings.unreachableTimeoutMs,
     retry: { ...defaultSessionSettings.retry, ...input.retry },
   };
 }
@@ -63,7 +71,7 @@ export type SettingsCheck = { readonly ok: true } | { readonly ok: false; readon
  * checkSettings(resolveSettings({ turnStallTimeoutMs: 0 })) // { ok: false, setting: "turnStallTimeoutMs", message: "…" }
  */
 export function checkSettings(settings: SessionSettings): SettingsCheck {
-  for (const name of ["reservationTimeoutMs", "agentStartTimeoutMs", "turnStallTimeoutMs"] as const) {
+  for (const name of ["reservationTimeoutMs", "agentStartTimeoutMs", "turnStallTimeoutMs", "unreachableTimeoutMs"] as const) {
     const value = settings[name];
     if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) return refuse(name, `must be a finite number of milliseconds > 0, got ${String(value)}`);
   }

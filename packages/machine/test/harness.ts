@@ -41,6 +41,7 @@ export const settings: SessionSettings = resolveSettings({
   reservationTimeoutMs: 10_000,
   agentStartTimeoutMs: 5_000,
   turnStallTimeoutMs: 8_000,
+  unreachableTimeoutMs: 15_000,
   retry: { maxAttempts: 3, initialDelayMs: 500, maxDelayMs: 4_000, multiplier: 2, jitter: 0.5 },
 });
 
@@ -66,7 +67,11 @@ export type Happening =
   | { readonly kind: "close" }
   | { readonly kind: "dispatch"; readonly outcome: DispatchOutcome }
   | { readonly kind: "resolve-intent"; readonly found: boolean; readonly requeue: boolean }
-  | { readonly kind: "crash" };
+  | { readonly kind: "crash" }
+  /** The engine loses the runtime's connection, or gets it back (after settling from history). */
+  | { readonly kind: "contact"; readonly lost: boolean }
+  /** A timer that knows nothing of contact: every armed deadline whose time has come fires. */
+  | { readonly kind: "blind-firing" };
 
 export interface HappeningWeights {
   readonly outcomes?: readonly ("succeeded" | ReservationFailure)[];
@@ -74,9 +79,13 @@ export interface HappeningWeights {
   readonly close?: number;
   readonly error?: number;
   readonly crash?: number;
+  /** Contact losses and returns (0 by default: the older properties run as they always did). */
+  readonly contact?: number;
+  /** Firings of every armed deadline that is due, paused or not (0 by default). */
+  readonly blindFiring?: number;
 }
 
-const deadlineNames: readonly DeadlineName[] = ["reservation", "retry", "agent-start", "turn-stall"];
+const deadlineNames: readonly DeadlineName[] = ["reservation", "retry", "agent-start", "turn-stall", "unreachable"];
 
 /** Happenings, weighted so that most runs get past reservation and into a few turns. */
 export function happeningArb(weights: HappeningWeights = {}): fc.Arbitrary<Happening> {
@@ -118,6 +127,8 @@ export function happeningArb(weights: HappeningWeights = {}): fc.Arbitrary<Happe
   if ((weights.close ?? 2) > 0) options.push({ weight: weights.close ?? 2, arbitrary: fc.record({ kind: fc.constant("close" as const) }) });
   if ((weights.error ?? 1) > 0) options.push({ weight: weights.error ?? 1, arbitrary: fc.record({ kind: fc.constant("error" as const) }) });
   if ((weights.crash ?? 0) > 0) options.push({ weight: weights.crash ?? 0, arbitrary: fc.record({ kind: fc.constant("crash" as const) }) });
+  if ((weights.contact ?? 0) > 0) options.push({ weight: weights.contact ?? 0, arbitrary: fc.record({ kind: fc.constant("contact" as const), lost: fc.boolean() }) });
+  if ((weights.blindFiring ?? 0) > 0) options.push({ weight: weights.blindFiring ?? 0, arbitrary: fc.record({ kind: fc.constant("blind-firing" as const) }) });
   return fc.oneof(...options);
 }
 
@@ -181,7 +192,10 @@ export function checkSnapshot(snapshot: SessionSnapshot): void {
   invariant(context.attempts >= 1 && context.attempts <= context.settings.retry.maxAttempts, `attempts ${context.attempts} within bounds`);
 
   const { deadlines } = context;
-  const armed = deadlineNames.filter((name) => deadlines[name] !== null);
+  // Out of contact the out-of-contact limit is armed too, in every live state.
+  invariant((deadlines.unreachable !== null) === (context.contactLostAt !== null && !final), "the out-of-contact limit is armed exactly while out of contact");
+  if (context.contactLostAt !== null) invariant(promptToDispatch(snapshot) === undefined, "nothing is dispatched out of contact");
+  const armed = deadlineNames.filter((name) => name !== "unreachable" && deadlines[name] !== null);
   const expectArmed = (names: readonly DeadlineName[]) => invariant(isDeepStrictEqual(armed, names), `${state} arms ${names.join(",") || "nothing"}, not ${armed.join(",") || "nothing"}`);
   if (state === "reserving" || state === "awaiting-agent") {
     invariant(context.prompts.every((prompt) => prompt.status === "queued"), "nothing is dispatched before the agent starts");
@@ -262,9 +276,15 @@ export function checkStep(before: SessionSnapshot, event: SessionEvent, after: S
     switch (failure.reason) {
       case "timeout":
         invariant((from === "reserving" && firing("reservation")) || (from === "awaiting-agent" && firing("agent-start")), `a timeout in ${from} comes from its own deadline`);
+        if (from === "awaiting-agent") invariant(b.contactLostAt === null, "the agent's start is never judged out of contact");
         break;
       case "turn-stalled":
         invariant(wantsAbort(before) && firing("turn-stall"), "turn-stalled only when an abort stalls");
+        invariant(b.contactLostAt === null, "a stalled abort is never judged out of contact");
+        break;
+      case "runtime-unreachable":
+        invariant(firing("unreachable") && b.contactLostAt !== null, "runtime-unreachable only by the out-of-contact limit, out of contact");
+        invariant(event.at >= b.contactLostAt + b.settings.unreachableTimeoutMs, "runtime-unreachable only once the limit passed");
         break;
       case "session-error":
         invariant(event.type === "session.errored", "session-error comes from session.errored");
@@ -455,6 +475,17 @@ export function simulate(happenings: readonly Happening[], options: RunOptions =
       }
       case "resolve-intent":
         resolveIntent(happening.found, happening.requeue);
+        return;
+      case "contact":
+        // The engine records a loss while it has a session to lose, and a return only after a loss.
+        if (happening.lost && lifecycleState(snapshot()) !== "reserving") emit({ type: "runtime.disconnected", at: now });
+        else if (!happening.lost && snapshot().context.contactLostAt !== null) emit({ type: "runtime.reconnected", at: now });
+        return;
+      case "blind-firing":
+        for (const name of deadlineNames) {
+          const due = snapshot().context.deadlines[name];
+          if (live() && due !== null && due <= now) emit({ type: "deadline.fired", deadline: name, at: now });
+        }
         return;
       case "crash": {
         if (!live()) return;

@@ -15,7 +15,7 @@ import {
 import { checkSnapshot, checkStep, input, invariant, observable, repository, settings } from "./harness.js";
 
 const due = Number.MAX_SAFE_INTEGER;
-const deadlineNames: readonly DeadlineName[] = ["reservation", "retry", "agent-start", "turn-stall"];
+const deadlineNames: readonly DeadlineName[] = ["reservation", "retry", "agent-start", "turn-stall", "unreachable"];
 
 /** A small finite alphabet: every event type, with payloads that exercise each guard both ways. */
 const events: readonly SessionEvent[] = [
@@ -43,6 +43,8 @@ const events: readonly SessionEvent[] = [
   { type: "session.errored", message: "boom", at: 100 },
   { type: "session.resumed", at: 100 },
   { type: "close.requested", reason: "done", at: 100 },
+  { type: "runtime.disconnected", at: 100 },
+  { type: "runtime.reconnected", at: 100 },
   // Each deadline both due and early (an early firing must change nothing).
   ...deadlineNames.flatMap((deadline): SessionEvent[] => [
     { type: "deadline.fired", deadline, at: due },
@@ -67,6 +69,7 @@ function serializeState(snapshot: SessionSnapshot): string {
     sessionId: context.sessionId,
     agentStarted: context.agentStartedAt !== null,
     failure: context.failure === null ? null : [context.failure.phase, context.failure.reason],
+    outOfContact: context.contactLostAt !== null,
   });
 }
 
