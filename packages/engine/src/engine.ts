@@ -124,6 +124,11 @@ export function createEngine(options: EngineOptions = {}): Engine {
     liveSessions: () => registry.owners().filter((runner) => runner.sessionId !== null && runner.snapshot().status === "active"),
   });
 
+  // A lost connection is an event for every session attached to it: out of contact, then re-attached.
+  runtime.onLost(() => {
+    if (!closed) for (const runner of registry.owners()) void runner.onConnectionLost();
+  });
+
   function assertOpen(): void {
     if (closed) throw new EngineError("ENGINE_CLOSED", "the engine is closed");
   }

@@ -13,8 +13,10 @@ export interface HeartbeatTarget {
 
 /**
  * Checks a quiet runtime connection every `periodMs` and replaces it when it is gone (a refused
- * ping) or does not answer twice running; the live sessions then re-attach to the new one. Off
- * when `periodMs` is 0 or the engine cannot reconnect (a client handed in).
+ * ping) or does not answer twice running; the live sessions then re-attach to the new one. A
+ * closed transport is noticed at once without it (see `watchConnection`): this is for the silent
+ * cases, a half-open TCP connection or a frozen runtime. Off when `periodMs` is 0 or the engine
+ * cannot reconnect (a client handed in).
  */
 export function startHeartbeat(periodMs: number, target: HeartbeatTarget): { stop(): void } {
   const { clock, runtime } = target;
@@ -35,8 +37,8 @@ export function startHeartbeat(periodMs: number, target: HeartbeatTarget): { sto
       // A refused ping means the connection is gone; one slow answer may be a busy event loop.
       if (health === "failed" || slowAnswers >= 2) {
         slowAnswers = 0;
+        // The runtime connection tells its listeners (the engine re-attaches the live sessions).
         await runtime.replace();
-        await Promise.all(live.map((runner) => runner.onClientReplaced()));
       }
     } finally {
       beating = false;

@@ -1,6 +1,7 @@
 import { CopilotClient, RuntimeConnection, type CopilotClientOptions } from "@github/copilot-sdk";
 import { EngineError } from "./engineError.js";
 import { fulfilledWithin } from "./fulfilledWithin.js";
+import { watchConnection } from "./connectionWatch.js";
 import { disableNagle } from "./noDelay.js";
 
 /** How the engine reaches a Copilot runtime. */
@@ -20,7 +21,9 @@ export interface RuntimeIdentity {
 }
 
 /**
- * Holds the current SDK client and replaces it when its connection is lost. Integration id and
+ * Holds the current SDK client and replaces it when its connection is lost: the transport's close
+ * is reported at once to whoever listens ({@link onLost}), and the next `client()` connects anew.
+ * Integration id and
  * Mission Control base URL are read by the runtime from its own environment: they are set here
  * only for a runtime the engine spawns; an external runtime must be started with them.
  */
@@ -30,6 +33,10 @@ export class RuntimeConnectionManager {
   private generation = 0;
   private stopped = false;
   private lastActivityAt = Number.NEGATIVE_INFINITY;
+  /** The generation whose connection was lost; a client handed in stays current, but not in contact. */
+  private lostGeneration = -1;
+  private readonly lostListeners = new Set<() => void>();
+  private unwatch: (() => void) | undefined;
 
   constructor(
     private readonly target: RuntimeTarget,
@@ -54,12 +61,40 @@ export class RuntimeConnectionManager {
     return this.starting;
   }
 
-  /** Drops the current client (its connection is gone) so the next `client()` makes a new one. */
+  /** Whether a session attached under `generation` is attached to the live connection. */
+  isCurrent(generation: number): boolean {
+    return this.current !== undefined && generation === this.generation && generation !== this.lostGeneration;
+  }
+
+  /**
+   * Calls `listener` each time the connection is found lost (the transport closed, a heartbeat or a
+   * call found it gone): the sessions attached to it are out of contact until they re-attach.
+   */
+  onLost(listener: () => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  /**
+   * Drops the current client (its connection is gone, or not answering) so the next `client()`
+   * makes a new one, and tells the listeners. A client handed in is not stopped: it is only marked
+   * lost.
+   */
   async replace(): Promise<void> {
     const old = this.current;
-    if (!old || !this.canReconnect) return;
+    if (!old || this.lostGeneration === this.generation) return;
+    this.lostGeneration = this.generation;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    if (!this.canReconnect) {
+      this.emitLost();
+      return;
+    }
     this.current = undefined;
-    await old.forceStop().catch(() => undefined);
+    // Stopped before anyone hears of the loss: a send queued on the old connection is not written.
+    const stopping = old.forceStop().catch(() => undefined);
+    this.emitLost();
+    await stopping;
   }
 
   /** Something arrived over the connection at `at`: no need to ping it for a while. */
@@ -95,6 +130,8 @@ export class RuntimeConnectionManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unwatch?.();
+    this.unwatch = undefined;
     // A connection still being made would otherwise outlive the engine and keep the process alive.
     const client = this.current ?? (await this.starting?.catch(() => undefined));
     this.current = undefined;
@@ -108,7 +145,15 @@ export class RuntimeConnectionManager {
     if (this.target.kind !== "client") disableNagle(client);
     this.current = client;
     this.generation++;
+    // The transport's close is news at once; waiting for the heartbeat left sessions blind for seconds.
+    this.unwatch = watchConnection(client, () => {
+      if (this.current === client && !this.stopped) void this.replace();
+    });
     return client;
+  }
+
+  private emitLost(): void {
+    for (const listener of this.lostListeners) listener();
   }
 
   private createClient(): CopilotClient {

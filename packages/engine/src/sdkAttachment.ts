@@ -2,6 +2,7 @@ import { lifecycleState, promptInFlight, type SessionEvent, type SessionSnapshot
 import type { RawSessionEvent } from "@cloudsession/rx";
 import type { CopilotSession } from "@github/copilot-sdk";
 import { isConnectionError } from "./connectionErrors.js";
+import { contactBack, contactLost } from "./contactEvents.js";
 import type { RunnerEnvironment } from "./runnerEnvironment.js";
 import type { SdkEventIntake } from "./sdkEventIntake.js";
 import { settleFromHistory } from "./settleFromHistory.js";
@@ -16,7 +17,10 @@ export interface AttachmentPort {
   snapshot(): SessionSnapshot;
   isStopped(): boolean;
   acquireSlot(): Promise<void>;
-  commit(events: readonly SessionEvent[]): Promise<unknown>;
+  /** Records events; a function decides in turn, on the snapshot after every earlier commit. */
+  commit(events: readonly SessionEvent[] | (() => readonly SessionEvent[])): Promise<unknown>;
+  /** The connection this session was attached to is gone: out of contact until re-attached. */
+  onConnectionLost(): Promise<void>;
   /** A new SDK session is attached (its abort state starts afresh). */
   attached(): void;
   reconcile(): void;
@@ -26,7 +30,8 @@ export interface AttachmentPort {
 /**
  * The SDK session a runner acts through: attached after a create, re-attached (never with `cloud`)
  * after a restart or a lost connection, settled from the session's stored history each time, and
- * retried with backoff when re-attaching fails.
+ * retried with backoff when re-attaching fails. Contact is recorded: `runtime.disconnected` when
+ * the session cannot be reached, `runtime.reconnected` once it is re-attached and settled.
  */
 export class SdkAttachment {
   private session: CopilotSession | undefined;
@@ -34,7 +39,6 @@ export class SdkAttachment {
   private reattaching = false;
   private failures = 0;
   private retryTimer: unknown;
-  private lostConnectionReported = false;
   /** The re-attach under way, if any: another waits for it instead of resuming the session a second time. */
   private underWay: Promise<void> | undefined;
 
@@ -74,18 +78,26 @@ export class SdkAttachment {
     this.retryTimer = undefined;
   }
 
-  /** A send found the connection gone: replace the client once, then re-attach on the new one. */
+  /** Attached to the runtime's live connection (not to one found lost, nor to none). */
+  get inContact(): boolean {
+    return this.session !== undefined && this.env.runtime.isCurrent(this.generation);
+  }
+
+  /**
+   * A call found the connection gone: the runtime connection is replaced (its listeners, this
+   * session's runner among them, then re-attach). A connection already replaced since this session
+   * attached is not replaced again: only this session is behind.
+   */
   async reportLostConnection(): Promise<void> {
-    if (this.lostConnectionReported) return;
-    this.lostConnectionReported = true;
-    await this.env.runtime.replace();
-    this.lostConnectionReported = false;
-    await this.onClientReplaced();
+    if (this.generation === this.env.runtime.clientGeneration) await this.env.runtime.replace();
+    else await this.port.onConnectionLost();
   }
 
   /** The engine replaced the client (the connection was lost): attach to the new one. */
   async onClientReplaced(): Promise<void> {
     if (this.port.isStopped() || this.port.sessionId === null || this.port.snapshot().status !== "active") return;
+    // Backing off after failed re-attaches: the retry comes on its timer, not in a tight loop.
+    if (this.retryTimer !== undefined) return;
     await this.reattach();
     this.port.reconcile();
   }
@@ -112,7 +124,7 @@ export class SdkAttachment {
       await this.port.acquireSlot();
       if (this.port.isStopped()) return;
       const client = await this.env.runtime.client();
-      if (this.session && this.generation === this.env.runtime.clientGeneration) return;
+      if (this.inContact) return;
       this.drop(false);
       // Never pass `cloud` on resume: the stored metadata says the session is cloud-backed.
       this.env.probe?.("before:resumeSession", this.port.id);
@@ -137,14 +149,52 @@ export class SdkAttachment {
         if (grace > 0 && hasUnconfirmedDispatch(this.port.snapshot())) await this.port.sleep(grace);
         if (this.port.isStopped()) return;
         const history = await session.getEvents();
-        await this.port.commit(settleFromHistory(this.port.snapshot(), history, this.intake.knownAssistantMessages, this.env.clock.now()));
+        await this.port.commit(() => settleFromHistory(this.port.snapshot(), history, this.intake.knownAssistantMessages, this.env.clock.now()));
       }
+      // Settled from history first: only now do the paused deadlines count again.
+      await this.port.commit(() => contactBack(this.port.snapshot(), this.env.clock.now()));
       this.failures = 0;
     } catch (error) {
       if (!this.port.isStopped()) await this.retryLater(error);
     } finally {
       this.reattaching = false;
     }
+  }
+
+  /**
+   * Before a deadline that waits on the runtime is judged: reads the session's history once and
+   * records what it holds (an agent's start, a finished turn, an abort). False when the runtime
+   * could not be asked (not attached, the connection gone, no answer in time): the verdict waits,
+   * the session is out of contact and re-attaches.
+   */
+  async lookBeforeVerdict(): Promise<boolean> {
+    const session = this.session;
+    if (session === undefined || !this.inContact) {
+      void this.port.onConnectionLost();
+      return false;
+    }
+    let history: readonly RawSessionEvent[] | undefined;
+    try {
+      history = await this.withinHistoryTimeout(session.getEvents());
+    } catch (error) {
+      // The runtime answered, with an error: it is there; the deadline is judged on what the log has.
+      if (!isConnectionError(error)) return true;
+    }
+    if (history === undefined) {
+      if (!this.port.isStopped()) void this.reportLostConnection();
+      return false;
+    }
+    await this.port.commit(() => settleFromHistory(this.port.snapshot(), history, this.intake.knownAssistantMessages, this.env.clock.now()));
+    return true;
+  }
+
+  /** `read`'s result, or undefined when no answer comes within {@link HISTORY_READ_TIMEOUT_MS}. */
+  private withinHistoryTimeout<T>(read: Promise<T>): Promise<T | undefined> {
+    let timer: unknown;
+    const timedOut = new Promise<undefined>((resolve) => {
+      timer = this.env.clock.setTimeout(() => resolve(undefined), HISTORY_READ_TIMEOUT_MS);
+    });
+    return Promise.race([read, timedOut]).finally(() => this.env.clock.clearTimeout(timer));
   }
 
   /**
@@ -181,15 +231,21 @@ export class SdkAttachment {
   private async retryLater(error: unknown): Promise<void> {
     this.drop(false);
     this.failures++;
+    // Unreachable (after a restart, say): the deadlines that wait on the runtime pause, the limit runs.
+    await this.port.commit(() => contactLost(this.port.snapshot(), this.env.clock.now()));
     if (this.failures === 3) this.env.onBackgroundError(error, this.port.id);
-    if (isConnectionError(error)) await this.env.runtime.replace();
     const delay = Math.min(30_000, 100 * 2 ** Math.min(this.failures, 9));
     this.retryTimer = this.env.clock.setTimeout(() => {
       this.retryTimer = undefined;
       void this.onClientReplaced();
     }, delay);
+    // Armed first: the loss this reports comes back as `onClientReplaced`, which waits for the timer.
+    if (isConnectionError(error)) await this.env.runtime.replace();
   }
 }
+
+/** How long a history read before a verdict may take; no answer counts as a lost connection. */
+const HISTORY_READ_TIMEOUT_MS = 10_000;
 
 /** A prompt whose dispatch intent is logged but whose messageId is not: it may or may not have been sent. */
 function hasUnconfirmedDispatch(snapshot: SessionSnapshot): boolean {

@@ -1,4 +1,4 @@
-import { wantsReservation, type DeadlineName, type SessionContext, type SessionEvent, type SessionLogEvent, type SessionOutcome, type SessionRequested } from "@cloudsession/machine";
+import { CONTACT_DEADLINES, isDeadlineDue, wantsReservation, type DeadlineName, type SessionContext, type SessionEvent, type SessionLogEvent, type SessionOutcome, type SessionRequested } from "@cloudsession/machine";
 import { isStoreError, type JsonObject } from "@cloudsession/store";
 import type { CopilotSession } from "@github/copilot-sdk";
 import { DeadlineTimer, type DeadlinePort } from "./deadlineTimer.js";
@@ -13,6 +13,7 @@ import { SdkEventIntake, type IntakePort } from "./sdkEventIntake.js";
 import { SessionLease } from "./sessionLease.js";
 import { asCorruptedLog, requestOf, sessionLogOf, type SessionLog } from "./sessionLogs.js";
 import { checkPrompt, queueFull } from "./promptChecks.js";
+import { contactLost } from "./contactEvents.js";
 import { SessionRecorder, type CommitOutcome, type RecorderPort } from "./sessionRecorder.js";
 import { SlotHold } from "./slotHold.js";
 
@@ -37,6 +38,8 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   /** Made when the machine first asks for a reservation (a restored session rarely does). */
   private reservation: Reservation | undefined;
   private stopped = false;
+  /** A deadline is being judged (its history read): the timer's next firing waits for it. */
+  private judging = false;
   /** Set by `detach()` (engine shutdown, a lost lease): nothing more is done for the session here. */
   private detached = false;
   /** Prompts submitted and not yet taken into a commit: they go into the log together (see `submitPrompt`). */
@@ -185,9 +188,15 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     this.reconcile();
   }
 
-  /** The engine found the connection lost and replaced the client: attach to the new one. */
-  onClientReplaced(): Promise<void> {
-    return this.attachment.onClientReplaced();
+  /**
+   * The runtime connection was found lost: the session is out of contact (recorded, so its
+   * deadlines that wait on the runtime pause) until it re-attaches to a new one and settles from
+   * history. A report about a connection it has already left behind changes nothing.
+   */
+  async onConnectionLost(): Promise<void> {
+    if (this.isStopped() || !this.isActive() || this.sessionId === null || this.attachment.inContact) return;
+    await this.commit(() => contactLost(this.actor.getSnapshot(), this.env.clock.now()));
+    await this.attachment.onClientReplaced();
   }
 
   /** Stops acting (engine shutdown) without ending the session: it stays recoverable from the log. */
@@ -398,8 +407,30 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     return this.isStopped() || !this.isActive() ? undefined : this.actor.getSnapshot().context;
   }
 
-  deadlineDue(deadline: DeadlineName, now: number): void {
-    void this.commit([{ type: "deadline.fired", deadline, at: now }]).then(() => this.reconcile());
+  deadlineDue(deadline: DeadlineName): void {
+    if (this.judging) return;
+    this.judging = true;
+    void this.judge(deadline).finally(() => {
+      this.judging = false;
+      this.reconcile();
+    });
+  }
+
+  /**
+   * No blind verdicts: a deadline that waits on the runtime is judged only after the session's
+   * history was read (an agent's start or a turn's end may be there), and not while a re-attach is
+   * settling it; out of contact it is paused (see `isDeadlineDue`).
+   */
+  private async judge(deadline: DeadlineName): Promise<void> {
+    if (CONTACT_DEADLINES.includes(deadline)) {
+      // A re-attach settles from history and then re-arms the timer (its reconcile).
+      if (this.attachment.attaching) return;
+      if (!(await this.attachment.lookBeforeVerdict())) return;
+    }
+    await this.commit(() => {
+      const at = this.env.clock.now();
+      return isDeadlineDue(this.actor.getSnapshot().context, deadline, at) ? [{ type: "deadline.fired", deadline, at }] : [];
+    });
   }
 
   record(event: SessionEvent): void {

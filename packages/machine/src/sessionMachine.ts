@@ -2,7 +2,8 @@ import { assign, setup } from "xstate";
 import { noDeadlines, type PromptRecord, type SessionContext, type SessionFailure } from "./context.js";
 import { contextUpdates, type ContextUpdate } from "./contextUpdates.js";
 import { PromptList } from "./promptList.js";
-import { AGENT_PRODUCER, CONTACT_DEADLINES, type DeadlineName, type SessionEvent } from "./events.js";
+import { AGENT_PRODUCER, type DeadlineName, type SessionEvent } from "./events.js";
+import { isDeadlineDue } from "./selectors.js";
 import type { Repository } from "./repository.js";
 import type { SessionSettings } from "./settings.js";
 
@@ -114,13 +115,8 @@ export const sessionMachine = setup({
     isAgentProducer: ({ event }) => event.type === "agent.started" && event.producer === AGENT_PRODUCER,
     isFailure: ({ event }, failure: "policy_blocked" | "fatal") => event.type === "reservation.failed" && event.failure === failure,
     hasAttemptsLeft: ({ context }) => context.attempts < context.settings.retry.maxAttempts,
-    isDue: ({ context, event }, deadline: DeadlineName) => {
-      if (event.type !== "deadline.fired" || event.deadline !== deadline) return false;
-      // Out of contact, what waits on the runtime is not judged: the engine has not looked.
-      if (context.contactLostAt !== null && CONTACT_DEADLINES.includes(deadline)) return false;
-      const due = context.deadlines[deadline];
-      return due !== null && event.at >= due;
-    },
+    // Out of contact, what waits on the runtime is not judged: the engine has not looked.
+    isDue: ({ context, event }, deadline: DeadlineName) => event.type === "deadline.fired" && event.deadline === deadline && isDeadlineDue(context, deadline, event.at),
     isInContact: ({ context }) => context.contactLostAt === null,
     isOutOfContact: ({ context }) => context.contactLostAt !== null,
     // Out of contact a send could not be confirmed: nothing is dispatched until the re-attach.

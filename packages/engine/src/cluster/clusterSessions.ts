@@ -69,8 +69,8 @@ export class ClusterSessions {
       onPause() {
         if (!runtime.canReconnect) return;
         // Synchronously: the old client's socket is destroyed before queued sends can be written.
-        const replaced = runtime.replace();
-        void replaced.then(() => Promise.all(registry.owners().map((runner) => runner.onClientReplaced())));
+        // The engine hears of it (runtime.onLost) and re-attaches the sessions it owns.
+        void runtime.replace();
       },
       onError: (error, sessionId) => engine.onError(error, sessionId),
       onOwnershipChange(sessionId, kind) {

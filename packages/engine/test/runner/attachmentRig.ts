@@ -1,6 +1,7 @@
 /** The SdkAttachment under test, with its session's port, an intake and the fakes around them. */
 import type { SessionEvent } from "@cloudsession/machine";
 import type { RawSessionEvent } from "@cloudsession/rx";
+import { contactLost } from "../../src/contactEvents.js";
 import { SdkAttachment, type AttachmentPort } from "../../src/sdkAttachment.js";
 import { SdkEventIntake } from "../../src/sdkEventIntake.js";
 import { fakeEnvironment, FakeSdkSession, MachineLog, requestAt, T0, type FakeEnvironment, type FakeOwnership } from "./fakes.js";
@@ -51,6 +52,12 @@ export function rig(given: readonly SessionEvent[], options: { ownership?: FakeO
     isStopped: () => state.stopped,
     acquireSlot: () => Promise.resolve(),
     commit: (events) => log.commit(events),
+    // As the runner: out of contact, then re-attach.
+    onConnectionLost: async () => {
+      steps.push("connection-lost");
+      await log.commit(() => contactLost(log.snapshot(), env.clock.now()));
+      await attachment.onClientReplaced();
+    },
     attached: () => void steps.push("attached"),
     reconcile: () => {
       state.reconciles++;
@@ -60,7 +67,10 @@ export function rig(given: readonly SessionEvent[], options: { ownership?: FakeO
       return new Promise((resolve) => env.clock.setTimeout(resolve, ms));
     },
   };
-  return { env, log, attachment: new SdkAttachment(env, intake, port), steps, state };
+  const attachment = new SdkAttachment(env, intake, port);
+  // As the engine: every session hears of a lost connection.
+  env.fakeRuntime.onLost(() => void port.onConnectionLost());
+  return { env, log, attachment, steps, state };
 }
 
 export const resumesOf = (r: Rig) => r.env.fakeRuntime.fakeClient.resumes;

@@ -183,6 +183,7 @@ export class FakeRuntime {
   /** How `client()` answers; by default with `fakeClient`. */
   onClient: () => Promise<FakeClient> = () => Promise.resolve(this.fakeClient);
   private replaced = false;
+  private readonly lostListeners = new Set<() => void>();
 
   constructor(readonly fakeClient = new FakeClient()) {}
 
@@ -195,14 +196,27 @@ export class FakeRuntime {
     return client as unknown as CopilotClient;
   }
 
+  /** As the real manager: one replacement per lost client, then its listeners hear of the loss. */
   async replace(): Promise<void> {
+    if (this.replaced) return;
     this.replaces++;
-    await this.onReplace();
     this.replaced = true;
+    await this.onReplace();
+    for (const listener of this.lostListeners) listener();
+  }
+
+  onLost(listener: () => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
   }
 
   noteActivity(at: number): void {
     this.activity.push(at);
+  }
+
+  /** Attached under `generation` to the live client: not since replaced. */
+  isCurrent(generation: number): boolean {
+    return !this.replaced && generation === this.clientGeneration;
   }
 }
 
@@ -298,7 +312,10 @@ export class MachineLog {
     return this;
   }
 
-  async commit(events: readonly SessionEvent[]): Promise<void> {
+  async commit(given: readonly SessionEvent[] | (() => readonly SessionEvent[])): Promise<void> {
+    const events = typeof given === "function" ? given() : given;
+    // A commit that decides on nothing writes nothing (as the runner's), and is not traced.
+    if (typeof given === "function" && events.length === 0) return;
     this.trace(`commit:${events.map((event) => event.type).join(",")}`);
     for (const event of events) this.apply(event);
     await this.onCommit(events);

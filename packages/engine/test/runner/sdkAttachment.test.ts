@@ -223,6 +223,7 @@ describe("SdkAttachment lost connections", () => {
     expect(r.env.fakeRuntime.replaces).toBe(1);
     replaced.resolve();
     await Promise.all([first, second]);
+    await flush();
     expect(resumesOf(r)).toHaveLength(1);
     expect(r.state.reconciles).toBe(1);
     // Once handled, a later loss is reported anew.
