@@ -109,7 +109,7 @@ export class SessionRuntime {
     const untidy = deps.behaviour.untidy;
     if (untidy !== null) {
       const sink = { deliver: (event: SessionEvent) => this.#deliver(event), drop: () => this.dropAttached() };
-      this.#outbox = new UntidyOutbox(untidy, deps.disorderRng, sink, deps.globalStats.untidy, deps.scheduler);
+      this.#outbox = new UntidyOutbox(untidy, deps.disorderRng, sink, deps.globalStats.untidy);
     }
   }
 

@@ -1,11 +1,7 @@
 import type { SessionEvent } from "./events.js";
 import type { Rng } from "./rng.js";
-import type { ScheduledTask, Scheduler } from "./scheduler.js";
 import type { UntidyStatsRecord } from "./stats.js";
 import { planBurst, rollDice, type Planned, type Untidy } from "./untidy.js";
-
-/** Longest a held-back `assistant.turn_start` waits for its stream (simulated ms). */
-const HOLD_LIMIT_MS = 1000;
 
 /** Where the outbox sends a session's events. */
 export interface OutboxSink {
@@ -23,17 +19,14 @@ export class UntidyOutbox {
   readonly #rng: Rng;
   readonly #sink: OutboxSink;
   readonly #stats: UntidyStatsRecord;
-  readonly #scheduler: Scheduler;
   #burst: Planned[] = [];
   #held: Planned | undefined;
-  #release: ScheduledTask | undefined;
 
-  constructor(untidy: Untidy, rng: Rng, sink: OutboxSink, stats: UntidyStatsRecord, scheduler: Scheduler) {
+  constructor(untidy: Untidy, rng: Rng, sink: OutboxSink, stats: UntidyStatsRecord) {
     this.#untidy = untidy;
     this.#rng = rng;
     this.#sink = sink;
     this.#stats = stats;
-    this.#scheduler = scheduler;
   }
 
   push(event: SessionEvent): void {
@@ -59,21 +52,14 @@ export class UntidyOutbox {
       if (step.kind === "deliver") this.#sink.deliver(step.event);
       else if (this.#sink.drop() > 0) this.#stats.drops++;
     }
-    if (hold !== undefined) {
-      this.#held = hold;
-      // A turn that never streams (a stall, a long permission wait) must not keep its turn_start forever.
-      this.#release = this.#scheduler.schedule(HOLD_LIMIT_MS, () => {
-        const late = this.#takeHeld();
-        if (late !== undefined) this.#sink.deliver(late.event);
-      });
-    }
+    // Released by the session's next burst (its stream, a permission request, an abort), never by a
+    // timer: a timer can share a scheduler tick with the turn's own and make the order depend on load.
+    this.#held = hold;
   }
 
   #takeHeld(): Planned | undefined {
     const held = this.#held;
     this.#held = undefined;
-    this.#release?.cancel();
-    this.#release = undefined;
     return held;
   }
 }
