@@ -1,10 +1,10 @@
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { PRESET_NAMES, presetScenario } from "./presets.js";
+import { PRESET_NAMES, presetScenario, untidyBehaviour } from "./presets.js";
 import { startSimulator, type Simulator } from "./server.js";
 import { SimulatorError } from "./simulatorError.js";
 
-const USAGE = `usage: sim [--port N] [--scenario ${PRESET_NAMES.join("|")}] [--seed N] [--time-scale X] [--token T]`;
+const USAGE = `usage: sim [--port N] [--scenario ${PRESET_NAMES.join("|")}] [--seed N] [--time-scale X] [--token T] [--drop-rate P (untidy only)]`;
 
 const numberArg = (name: string, raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined;
@@ -38,6 +38,7 @@ export async function main(argv: readonly string[], print: (line: string) => voi
         seed: { type: "string" },
         "time-scale": { type: "string" },
         token: { type: "string" },
+        "drop-rate": { type: "string" },
         // Passed by the SDK when it spawns a runtime (forTcp); meaningless here.
         headless: { type: "boolean" },
         "no-auto-update": { type: "boolean" },
@@ -49,9 +50,15 @@ export async function main(argv: readonly string[], print: (line: string) => voi
   }
   const seed = numberArg("seed", values.seed);
   const timeScale = numberArg("time-scale", values["time-scale"]);
-  const scenario = presetScenario(values.scenario ?? "normal", {
+  const dropRate = numberArg("drop-rate", values["drop-rate"]);
+  const name = values.scenario ?? "normal";
+  if (dropRate !== undefined && name !== "untidy") {
+    throw new SimulatorError("bad_argument", `--drop-rate needs --scenario untidy\n${USAGE}`);
+  }
+  const scenario = presetScenario(name, {
     ...(seed === undefined ? {} : { seed }),
     ...(timeScale === undefined ? {} : { timeScale }),
+    ...(dropRate === undefined ? {} : { defaults: untidyBehaviour({ dropRate }) }),
   });
   const token = values.token ?? process.env["COPILOT_CONNECTION_TOKEN"];
   const sim = await startSimulator(scenario, {

@@ -146,6 +146,11 @@ export function createDispatcher(state: RuntimeState): (connection: ClientConnec
       restartRuntime: () => {
         state.restart();
       },
+      lifecycle: (type) => {
+        lifecycle(type, session);
+      },
+      // Its own stream, so that the untidy behaviour's draws never shift ids or chunking.
+      disorderRng: createRng(deriveSeed(deriveSeed(state.scenario.seed, ordinal), 1)),
     });
     state.sessions.set(sessionId, session);
     stats.sessions.set(sessionId, sessionStats);
@@ -161,7 +166,7 @@ export function createDispatcher(state: RuntimeState): (connection: ClientConnec
     } else if (!behaviour.agentNeverConnects) {
       session.scheduleAgent(rng.between(...behaviour.agentConnectLatencyMs));
     }
-    lifecycle("session.created", session);
+    session.announceCreated();
     return { sessionId, workspacePath: null, capabilities: null };
   };
 

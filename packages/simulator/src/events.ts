@@ -39,9 +39,12 @@ export const EPHEMERAL_EVENT_TYPES: ReadonlySet<string> = new Set([
   "session.extensions.attachments_pushed", "mcp_app.tool_call_complete",
 ]);
 
+/** Ephemeral types the real runtime streams that the SDK's union does not have (besides `model.*`). */
+const RUNTIME_ONLY_EPHEMERAL_TYPES: ReadonlySet<string> = new Set(["agent.interrupted"]);
+
 /** Whether the runtime keeps events of this type out of history. */
 export function isEphemeralType(type: string): boolean {
-  return EPHEMERAL_EVENT_TYPES.has(type) || type.startsWith("model.");
+  return EPHEMERAL_EVENT_TYPES.has(type) || RUNTIME_ONLY_EPHEMERAL_TYPES.has(type) || type.startsWith("model.");
 }
 
 /**

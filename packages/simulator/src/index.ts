@@ -6,7 +6,9 @@ export { startSimulator } from "./server.js";
 export type { Simulator, SimulatorOptions } from "./server.js";
 export { defineScenario, behaviourFor, replyFor, DEFAULT_BEHAVIOUR } from "./scenario.js";
 export type { Behaviour, CreateFault, Range, ReplyContext, ReplyScript, Scenario, ScenarioInput, TurnFault } from "./scenario.js";
-export { PRESET_NAMES, PRESET_BEHAVIOURS, isPresetName, presetScenario } from "./presets.js";
+export { PRESET_NAMES, PRESET_BEHAVIOURS, isPresetName, presetScenario, untidyBehaviour } from "./presets.js";
+export { UNTIDY_DEFAULTS } from "./untidy.js";
+export type { Untidy } from "./untidy.js";
 export type { PresetName } from "./presets.js";
 export type {
   CallerIdentity,
@@ -15,6 +17,7 @@ export type {
   ResumeParamsRecord,
   SessionStats,
   SimulatorStats,
+  UntidyStats,
 } from "./stats.js";
 export { EPHEMERAL_EVENT_TYPES, isEphemeralType } from "./events.js";
 export type { SessionEvent } from "./events.js";

@@ -1,5 +1,6 @@
 import { defineScenario, type Behaviour, type Scenario, type ScenarioInput } from "./scenario.js";
 import { SimulatorError } from "./simulatorError.js";
+import { UNTIDY_DEFAULTS, type Untidy } from "./untidy.js";
 
 /** Names accepted by {@link presetScenario} and the CLI's `--scenario`. */
 export const PRESET_NAMES = [
@@ -14,6 +15,7 @@ export const PRESET_NAMES = [
   "stall",
   "drop",
   "restart",
+  "untidy",
 ] as const;
 
 export type PresetName = (typeof PRESET_NAMES)[number];
@@ -34,7 +36,20 @@ export const PRESET_BEHAVIOURS: Readonly<Record<PresetName, Partial<Behaviour>>>
   stall: { turnFault: { kind: "stall", afterChunks: 2 } },
   drop: { turnFault: { kind: "drop", afterChunks: 2 } },
   restart: { turnFault: { kind: "restart", afterChunks: 2 } },
+  untidy: { untidy: UNTIDY_DEFAULTS },
 };
+
+/**
+ * The `untidy` behaviour with some rates changed, e.g. a higher drop rate or none at all.
+ *
+ * @example
+ * ```ts
+ * const sim = await startSimulator({ seed: 5, timeScale: 0.01, defaults: untidyBehaviour({ dropRate: 0.05 }) });
+ * ```
+ */
+export function untidyBehaviour(overrides: Partial<Untidy> = {}): Partial<Behaviour> {
+  return { untidy: { ...UNTIDY_DEFAULTS, ...overrides } };
+}
 
 /** Narrows a string to a {@link PresetName}. */
 export function isPresetName(name: string): name is PresetName {

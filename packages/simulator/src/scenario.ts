@@ -1,4 +1,5 @@
 import { SimulatorError } from "./simulatorError.js";
+import { checkUntidy, type Untidy } from "./untidy.js";
 
 /** A closed interval `[min, max]` of simulated milliseconds (or characters, for chunk sizes). */
 export type Range = readonly [min: number, max: number];
@@ -70,6 +71,8 @@ export interface Behaviour {
   readonly turnFault: TurnFault;
   /** Prompts matching this ask for a permission (`permission.requested`) when the client can answer. */
   readonly permissionPattern: RegExp | null;
+  /** The real runtime's disorder in live delivery, plus random connection drops; null keeps delivery tidy. */
+  readonly untidy: Untidy | null;
 }
 
 /** A complete, resolved scenario: default behaviour plus per-repository overrides. */
@@ -108,6 +111,7 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   reorderRate: 0,
   turnFault: { kind: "none" },
   permissionPattern: /\bpermission\b/i,
+  untidy: null,
 };
 
 const checkRange = (label: string, range: Range): void => {
@@ -131,6 +135,7 @@ const checkBehaviour = (label: string, b: Partial<Behaviour>): void => {
       throw new SimulatorError("invalid_scenario", `${label}.${key} must be within [0, 1], got ${rate}`);
     }
   }
+  if (b.untidy !== undefined && b.untidy !== null) checkUntidy(`${label}.untidy`, b.untidy);
 };
 
 /**

@@ -46,8 +46,13 @@ export interface Simulator {
   sessionIds(): readonly string[];
   /** Connects a session's worker now (e.g. to end a `never-connects` wait from a test). */
   connectAgent(sessionId: string): void;
-  /** Closes every client connection; the server keeps listening and sessions keep running. */
-  dropConnections(): void;
+  /**
+   * Destroys client sockets, as a lost connection would: every one, or (with `sessionId`) those
+   * attached to that session. The server keeps listening and sessions keep running (turns finish
+   * and land in history). Returns how many open sockets were destroyed.
+   * @throws SimulatorError `unknown_session` when `sessionId` names no session.
+   */
+  dropConnections(sessionId?: string): number;
   /** A runtime restart: connections dropped, session state (history, workers) kept; counted in stats. */
   restart(): void;
   /** Stops listening, drops connections and cancels every pending timer. */
@@ -81,8 +86,16 @@ export async function startSimulator(scenario: ScenarioInput = {}, options: Simu
   const connections = new Set<ClientConnection>();
   const sockets = new Set<Socket>();
 
-  const dropConnections = (): void => {
-    for (const socket of sockets) socket.destroy();
+  const destroy = (socket: Socket): number => {
+    if (socket.destroyed) return 0;
+    stats.connectionsDropped++;
+    socket.destroy();
+    return 1;
+  };
+  const dropAll = (): number => {
+    let dropped = 0;
+    for (const socket of sockets) dropped += destroy(socket);
+    return dropped;
   };
 
   const state: RuntimeState = {
@@ -99,7 +112,7 @@ export async function startSimulator(scenario: ScenarioInput = {}, options: Simu
     lastSessionId: undefined,
     restart: () => {
       stats.restarts++;
-      dropConnections();
+      dropAll();
     },
   };
   const dispatch = createDispatcher(state);
@@ -135,7 +148,12 @@ export async function startSimulator(scenario: ScenarioInput = {}, options: Simu
       notify: (method, params) => {
         if (!socket.destroyed) rpc.sendNotification(method, params).catch(() => undefined);
       },
-      drop: () => socket.destroy(),
+      get open() {
+        return !socket.destroyed;
+      },
+      drop: () => {
+        destroy(socket);
+      },
     };
     connections.add(connection);
     rpc.onRequest((method, params) => dispatch(connection, method, params));
@@ -179,13 +197,13 @@ export async function startSimulator(scenario: ScenarioInput = {}, options: Simu
     connectAgent: (sessionId) => {
       sessionOrThrow(sessionId).startAgent();
     },
-    dropConnections,
+    dropConnections: (sessionId) => (sessionId === undefined ? dropAll() : sessionOrThrow(sessionId).dropAttached()),
     restart: () => {
       state.restart();
     },
     close: async () => {
       scheduler.dispose();
-      dropConnections();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => {
         resolve();
       }));

@@ -3,11 +3,15 @@ import type { Rng } from "./rng.js";
 import { replyFor, type Behaviour, type Range, type TurnFault } from "./scenario.js";
 import type { ScheduledTask, Scheduler } from "./scheduler.js";
 import type { SessionStatsRecord, StatsRecord } from "./stats.js";
+import { noiseFor, type NoiseContext, type NoiseStage } from "./untidyNoise.js";
+import { UntidyOutbox } from "./untidyOutbox.js";
 
 /** A client connection as a session sees it: somewhere to send notifications. */
 export interface Attachment {
   readonly id: number;
   notify(method: string, params: unknown): void;
+  /** False once the socket is closed (its `close` may not have been handled yet). */
+  readonly open: boolean;
   /** Closes the underlying socket (fault injection). */
   drop(): void;
 }
@@ -29,6 +33,10 @@ export interface SessionDeps {
   readonly copilotVersion: string;
   /** Restarts the whole runtime (for the `restart` turn fault). */
   readonly restartRuntime: () => void;
+  /** Sends a `session.lifecycle` notification of `type` about this session to every client. */
+  readonly lifecycle: (type: string) => void;
+  /** A stream of its own for the untidy behaviour, so turning it on leaves the main stream's draws alone. */
+  readonly disorderRng: Rng;
 }
 
 interface QueuedPrompt {
@@ -41,6 +49,7 @@ interface Turn {
   cancelled: boolean;
   /** `assistant.turn_start` went out, so an abort must close the turn with `assistant.turn_end`. */
   started: boolean;
+  interactionId: string;
   cancelPermission: (() => void) | undefined;
 }
 
@@ -84,6 +93,8 @@ export class SessionRuntime {
   #held: SessionEvent | undefined;
   /** Local sessions: the one `system.message` the stored log keeps (the session's first; later ones live in memory only). */
   #storedSystemMessageId: string | undefined;
+  /** Set when the behaviour is untidy: every delivery goes through it. */
+  readonly #outbox: UntidyOutbox | undefined;
 
   constructor(deps: SessionDeps) {
     this.#deps = deps;
@@ -95,6 +106,31 @@ export class SessionRuntime {
     this.startTime = deps.now();
     this.modifiedTime = this.startTime;
     this.log = new EventLog(() => deps.rng.uuid(), deps.now);
+    const untidy = deps.behaviour.untidy;
+    if (untidy !== null) {
+      const sink = { deliver: (event: SessionEvent) => this.#deliver(event), drop: () => this.dropAttached() };
+      this.#outbox = new UntidyOutbox(untidy, deps.disorderRng, sink, deps.globalStats.untidy);
+    }
+  }
+
+  /**
+   * Announces the new session (`session.created`). With the real runtime's noise, a
+   * `session.updated` comes first or second, at random (docs/real-runtime.md, fact 6).
+   */
+  announceCreated(): void {
+    if (this.#deps.behaviour.untidy?.realNoise !== true) {
+      this.#deps.lifecycle("session.created");
+      return;
+    }
+    const updatedFirst = this.#deps.disorderRng.next() < 0.5;
+    if (updatedFirst) this.#updated();
+    this.#deps.lifecycle("session.created");
+    if (!updatedFirst) this.#updated();
+  }
+
+  #updated(): void {
+    this.#deps.globalStats.untidy.lifecycleUpdates++;
+    this.#deps.lifecycle("session.updated");
   }
 
   get agentStarted(): boolean {
@@ -207,9 +243,19 @@ export class SessionRuntime {
     if (turn === undefined) return;
     turn.cancelled = true;
     turn.cancelPermission?.();
+    const untidy = this.#deps.behaviour.untidy;
+    // Fact 13: now and then the runtime writes turn_end first; history keeps the order it wrote.
+    const swap = turn.started && untidy !== null && this.#deps.disorderRng.next() < untidy.abortSwapRate;
+    if (swap) {
+      this.#deps.globalStats.untidy.abortsSwapped++;
+      this.emit("assistant.turn_end", { turnId: TURN_ID });
+    }
     this.emit("abort", { reason: "user_initiated" });
-    if (turn.started) this.emit("assistant.turn_end", { turnId: TURN_ID });
+    const noise = { turn: turn.index, interactionId: turn.interactionId, text: "", streamedBytes: 0 };
+    if (turn.started) this.#noise("abort.afterAbort", noise);
+    if (turn.started && !swap) this.emit("assistant.turn_end", { turnId: TURN_ID });
     if (this.#deps.behaviour.noise) this.emit("assistant.idle", { aborted: true });
+    if (turn.started) this.#noise("abort.afterAssistantIdle", noise);
     this.emit("session.idle", { aborted: true, mode: "interactive" });
     this.#endTurn(turn);
   }
@@ -234,6 +280,7 @@ export class SessionRuntime {
         alreadyInUse,
         sessionWasActive,
       });
+      this.#noise("resume", { turn: this.#turnCount, interactionId: "", text: "", streamedBytes: 0 });
     });
   }
 
@@ -258,18 +305,37 @@ export class SessionRuntime {
     this.attached.clear();
   }
 
-  /** Drops every connection attached to this session (fault injection). */
-  dropAttached(): void {
-    for (const connection of [...this.attached]) connection.drop();
+  /** Drops every connection attached to this session (fault injection); returns how many were open. */
+  dropAttached(): number {
+    let open = 0;
+    for (const connection of [...this.attached]) {
+      if (!connection.open) continue;
+      open++;
+      connection.drop();
+    }
+    return open;
   }
 
   /** Appends to the log and delivers to every attached connection. */
   emit(type: string, data: Readonly<Record<string, unknown>>): SessionEvent {
     const event = this.log.append(type, data);
-    if (event.ephemeral !== true) this.modifiedTime = this.#deps.now();
+    if (event.ephemeral !== true) {
+      this.modifiedTime = this.#deps.now();
+      if (this.#deps.behaviour.untidy?.realNoise === true) this.#updated();
+    }
     this.#deps.stats.eventsEmitted++;
-    this.#deliver(event);
+    if (this.#outbox === undefined) this.#deliver(event);
+    else this.#outbox.push(event);
     return event;
+  }
+
+  /** The real runtime's extra ephemeral events at `stage`, when the behaviour asks for them. */
+  #noise(stage: NoiseStage, context: Omit<NoiseContext, "rng" | "apiCallId">): void {
+    if (this.#deps.behaviour.untidy?.realNoise !== true) return;
+    const rng = this.#deps.disorderRng;
+    for (const [type, data] of noiseFor(stage, { ...context, rng, apiCallId: `chatcmpl-sim-${this.id.slice(0, 8)}-${context.turn}` })) {
+      this.emit(type, data);
+    }
   }
 
   #deliver(event: SessionEvent): void {
@@ -307,7 +373,7 @@ export class SessionRuntime {
     const next = this.#queue.shift();
     if (next === undefined) return;
     this.#turnCount++;
-    const turn: Turn = { index: this.#turnCount, cancelled: false, started: false, cancelPermission: undefined };
+    const turn: Turn = { index: this.#turnCount, cancelled: false, started: false, interactionId: "", cancelPermission: undefined };
     this.#current = turn;
     void this.#runTurn(turn, next);
   }
@@ -324,11 +390,14 @@ export class SessionRuntime {
     await scheduler.sleep(0);
     if (isCancelled(turn)) return;
     const interactionId = rng.uuid();
+    turn.interactionId = interactionId;
+    const noise = { turn: turn.index, interactionId, text: "", streamedBytes: 0 };
     if (b.noise) this.emit("pending_messages.modified", {});
     if (b.noise && turn.index === 1) {
       this.summary = item.prompt.slice(0, 60);
       this.emit("session.title_changed", { title: this.summary });
     }
+    this.#noise("turn.prelude", noise);
     this.emit("user.message", {
       content: item.prompt,
       messageId: item.messageId,
@@ -342,9 +411,11 @@ export class SessionRuntime {
       const system = this.emit("system.message", { role: "system", content: SYSTEM_PROMPT, interactionId });
       this.#storedSystemMessageId ??= system.id;
     }
+    this.#noise("turn.beforeTurnStart", noise);
     this.emit("assistant.turn_start", { turnId: TURN_ID, interactionId });
     turn.started = true;
     if (b.noise) this.emit("session.usage_info", { tokenLimit: 200_000, currentTokens: 1_000 * turn.index, messagesLength: turn.index * 2 });
+    this.#noise("turn.afterTurnStart", noise);
 
     let decision: string | undefined;
     if (this.requestPermission && b.permissionPattern !== null && b.permissionPattern.test(item.prompt)) {
@@ -361,6 +432,8 @@ export class SessionRuntime {
     const chunks = this.#chunk(text);
     const fault = activeFault(b.turnFault, turn.index);
     const messageId = rng.uuid();
+    let streamedBytes = 0;
+    if (this.streaming) this.#noise("turn.beforeDelta", { ...noise, streamedBytes });
     if (this.streaming && b.noise) this.emit("assistant.message_start", { messageId });
     for (let i = 0; i <= chunks.length; i++) {
       if (fault !== undefined && i === Math.min(fault.afterChunks, chunks.length)) {
@@ -372,8 +445,11 @@ export class SessionRuntime {
         await scheduler.sleep(this.#draw(b.chunkLatencyMs));
         if (isCancelled(turn)) return;
       }
+      if (this.streaming && i > 0) this.#noise("turn.beforeDelta", { ...noise, streamedBytes });
       if (this.streaming) this.emit("assistant.message_delta", { messageId, deltaContent: chunk });
+      streamedBytes += Buffer.byteLength(chunk);
     }
+    this.#noise("turn.beforeMessage", { ...noise, text });
     this.emit("assistant.message", {
       messageId,
       content: text,
@@ -384,7 +460,9 @@ export class SessionRuntime {
       model: MODEL,
       ...(this.cloud ? {} : { rte: false, apiCallId: `chatcmpl-sim-${rng.uuid()}` }),
     });
+    this.#noise("turn.afterMessage", { ...noise, text });
     this.emit("assistant.turn_end", { turnId: TURN_ID });
+    this.#noise("turn.afterTurnEnd", { ...noise, text });
     if (b.noise) this.emit("assistant.idle", {});
     this.emit("session.idle", { mode: "interactive" });
     this.#deps.stats.turnsCompleted++;

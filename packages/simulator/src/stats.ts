@@ -57,11 +57,29 @@ export interface SessionStats {
   readonly eventsEmitted: number;
 }
 
+/** Disorder the `untidy` behaviour put into live delivery (all sessions). */
+export interface UntidyStats {
+  /** Ephemeral events delivered before the persisted event they hang off. */
+  readonly ephemeralBeforeParent: number;
+  /** `model.*` events delivered after `assistant.idle` (or after `session.idle`). */
+  readonly lateAfterIdle: number;
+  /** Aborts that wrote `assistant.turn_end` before `abort`. */
+  readonly abortsSwapped: number;
+  /** Events delivered a second time (`session.resume`). */
+  readonly redelivered: number;
+  /** `session.lifecycle` notifications of type `session.updated`. */
+  readonly lifecycleUpdates: number;
+  /** Random drops that destroyed at least one client socket. */
+  readonly drops: number;
+}
+
 /** Global counters plus per-session ones; live (they change as the simulator runs). */
 export interface SimulatorStats {
   readonly identity: CallerIdentity;
   readonly connectionsOpened: number;
   readonly connectionsClosed: number;
+  /** Client sockets the runtime destroyed: `dropConnections()`, `restart()`, the `drop` fault, untidy drops. */
+  readonly connectionsDropped: number;
   readonly handshakes: number;
   readonly handshakesRejected: number;
   /** Every `session.create` request, including failed and unanswered ones. */
@@ -82,6 +100,7 @@ export interface SimulatorStats {
   readonly protocolErrors: number;
   readonly unknownMethods: number;
   readonly sessions: ReadonlyMap<string, SessionStats>;
+  readonly untidy: UntidyStats;
   /** How many times the worker received `prompt` (optionally in one session): 1 means exactly once. */
   timesReceived(prompt: string, sessionId?: string): number;
 }
@@ -96,8 +115,12 @@ export interface SessionStatsRecord extends Mutable<Omit<SessionStats, "promptsR
   readonly permissionDecisions: string[];
 }
 
+/** The mutable record behind {@link UntidyStats}. */
+export type UntidyStatsRecord = Mutable<UntidyStats>;
+
 /** The mutable record behind {@link SimulatorStats}. */
-export interface StatsRecord extends Mutable<Omit<SimulatorStats, "createAttemptsByRepository" | "createFailures" | "received" | "dropped" | "sessions" | "timesReceived">> {
+export interface StatsRecord extends Mutable<Omit<SimulatorStats, "createAttemptsByRepository" | "createFailures" | "received" | "dropped" | "sessions" | "untidy" | "timesReceived">> {
+  readonly untidy: UntidyStatsRecord;
   readonly createAttemptsByRepository: Record<string, number>;
   readonly createFailures: Record<string, number>;
   readonly received: PromptRecord[];
@@ -113,6 +136,7 @@ export function createStats(identity: CallerIdentity): StatsRecord {
     identity,
     connectionsOpened: 0,
     connectionsClosed: 0,
+    connectionsDropped: 0,
     handshakes: 0,
     handshakesRejected: 0,
     createAttempts: 0,
@@ -128,6 +152,7 @@ export function createStats(identity: CallerIdentity): StatsRecord {
     protocolErrors: 0,
     unknownMethods: 0,
     sessions: new Map(),
+    untidy: { ephemeralBeforeParent: 0, lateAfterIdle: 0, abortsSwapped: 0, redelivered: 0, lifecycleUpdates: 0, drops: 0 },
     timesReceived: (prompt, sessionId) =>
       received.filter((r) => r.prompt === prompt && (sessionId === undefined || r.sessionId === sessionId)).length,
   };

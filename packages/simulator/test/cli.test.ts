@@ -13,12 +13,21 @@ describe("cli main", () => {
     }
   });
 
+  it("--drop-rate tunes the untidy preset's drops", async () => {
+    const sim = await main(["--port", "0", "--scenario", "untidy", "--drop-rate", "0.2"], () => undefined);
+    try {
+      expect(sim.scenario.defaults.untidy).toMatchObject({ dropRate: 0.2, realNoise: true });
+    } finally {
+      await sim.close();
+    }
+  });
+
   it("ignores the flags the SDK passes when it spawns a runtime", async () => {
     const sim = await main(["--headless", "--no-auto-update", "--port", "0"], () => undefined);
     await sim.close();
   });
 
-  it.each([[["--scenario", "nope"], "unknown_preset"], [["--port", "x"], "bad_argument"], [["--bogus"], "bad_argument"]] as const)(
+  it.each([[["--scenario", "nope"], "unknown_preset"], [["--port", "x"], "bad_argument"], [["--drop-rate", "0.1"], "bad_argument"], [["--scenario", "untidy", "--drop-rate", "2"], "invalid_scenario"], [["--bogus"], "bad_argument"]] as const)(
     "%j fails with %s",
     async (argv, code) => {
       const error: unknown = await main(argv, () => undefined).then(

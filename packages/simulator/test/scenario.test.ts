@@ -9,6 +9,7 @@ import {
   PRESET_NAMES,
   presetScenario,
   replyFor,
+  untidyBehaviour,
 } from "../src/index.js";
 
 describe("rng", () => {
@@ -52,6 +53,7 @@ describe("scenario", () => {
     [{ defaults: { agentConnectLatencyMs: [2, 1] as const } }],
     [{ defaults: { chunkSizeChars: [0, 3] as const } }],
     [{ defaults: { duplicateRate: 2 } }],
+    [{ defaults: untidyBehaviour({ abortSwapRate: -0.1 }) }],
     [{ repositories: { "not-a-repo": {} } }],
   ])("rejects %j with invalid_scenario", (input) => {
     expect(() => defineScenario(input)).toThrow();
