@@ -1,5 +1,5 @@
 import { PGlite } from "@electric-sql/pglite";
-import { startSimulator, type Simulator } from "@cloudsession/simulator";
+import { startSimulator, type Behaviour, type Simulator } from "@cloudsession/simulator";
 import { openPgliteStore, openPostgresStore, type EventStore } from "@cloudsession/store";
 import { damageSqlStream, describeDamage, streamDamageKinds, type SqlDamageTarget, type StreamDamage } from "@cloudsession/store/testing";
 import fc from "fast-check";
@@ -129,7 +129,7 @@ async function runTrial(backend: Backend, mode: RecoveryMode, { seed, sessions: 
   const schema = `dmg_${run}`;
   const repos = specs.map((spec, n) => ({ owner: "damage", name: `${run}-${n}-${spec.crashAt}` }));
   const keyOf = (n: number): string => `${repos[n]?.owner}/${repos[n]?.name}`;
-  const repositories: Record<string, object> = {};
+  const repositories: Record<string, Partial<Behaviour>> = {};
   for (const [n, spec] of specs.entries()) {
     // queued: the agent comes late (150-250 ms), so the crash finds its prompts waiting for it;
     // mid-turn: long turns (~0.4 s), so the crash finds one dispatched and unanswered.
