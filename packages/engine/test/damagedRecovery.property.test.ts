@@ -11,15 +11,30 @@ import { canConnect, testPostgresUrl } from "./support/postgres.js";
 
 // Issue 21, point 4: recovery over damaged logs. Sessions run through the real SDK client against
 // the simulator on a real store; the engine stops without ending them (a crash), random damage is
-// done to some of their logs, and a fresh engine recovers. Each damaged session must be reported
-// once as CORRUPTED_LOG and never acted on (no create, resume or send at the runtime, no row
-// written); every prompt of the others reaches the worker exactly once.
+// done to some of their logs, and a fresh engine recovers (single instance, and cluster mode whose
+// pick-up rounds go on). Each damaged session must be reported once as CORRUPTED_LOG and never
+// acted on (no create, resume, send or abort at the runtime, no row written or removed); every
+// prompt of the others reaches the worker exactly once, those dispatched before the crash too.
+// Not covered, as no read can tell: a tail cut with the stream row moved back to match (a shorter
+// log), and damage to a stream listed as final (recovery never looks at it).
 
-/** Runs per store; each is a few seconds of real sessions. Raise locally with DAMAGE_RECOVERY_RUNS. */
+/**
+ * Runs per store and mode; each is about a second of real sessions. Raise locally with
+ * DAMAGE_RECOVERY_RUNS (the machine package's FC_NUM_RUNS asks for 1,000+, hours here).
+ */
 const numRuns = Number(process.env.DAMAGE_RECOVERY_RUNS ?? 15);
 
-/** Where a session is when the engine stops: prompts still queued (the agent not there yet), one in a turn, or one answered. */
-type CrashPoint = "queued" | "mid-turn" | "answered";
+/**
+ * Where a session is when the engine stops: prompts still queued (the agent not there yet), one in
+ * a turn, one answered, or every prompt answered and the session closed (its stream final).
+ */
+type CrashPoint = "queued" | "mid-turn" | "answered" | "closed";
+
+/**
+ * A damage: one of the store's kinds for an open session; for a closed one, its stream row's final
+ * flag cleared, so it is listed as open although its log ends closed (what the engine checks).
+ */
+type Damage = StreamDamage | { readonly kind: "clearFinal" };
 
 const damageChoice = fc.record({
   // Every kind the SQL helpers have; truncateTail never moves the stream row back to match (a
@@ -36,7 +51,7 @@ type DamageChoice = typeof damageChoice extends fc.Arbitrary<infer T> ? T : neve
 const sessionSpec = fc.record({
   atStart: fc.integer({ min: 0, max: 2 }),
   later: fc.integer({ min: 0, max: 1 }),
-  crashAt: fc.constantFrom<CrashPoint>("queued", "mid-turn", "answered"),
+  crashAt: fc.constantFrom<CrashPoint>("queued", "mid-turn", "answered", "closed"),
   damage: fc.option(damageChoice, { nil: undefined, freq: 2 }),
 });
 const trial = fc.record({
@@ -155,24 +170,32 @@ async function runTrial(backend: Backend, mode: RecoveryMode, { seed, sessions: 
       if (texts[n]!.length === 0 || specs[n]!.crashAt === "queued") return true;
       return specs[n]!.crashAt === "mid-turn" ? inTurn(handle) || completed(handle) > 0 : completed(handle) > 0;
     };
+    const closes = specs.map(async (spec, n) => {
+      if (spec.crashAt !== "closed") return;
+      await waitFor(() => completed(handles[n]!) === texts[n]!.length, "a session's every turn before its close", 20_000);
+      await handles[n]!.close();
+    });
+    await Promise.all(closes);
     await waitFor(() => specs.every((_, n) => reached(n)), "every session at its crash point", 20_000);
     const inTurnAtCrash = handles.map(inTurn);
     await first.close(); // a crash: the sessions stay open in the log, the worker goes on
     const ids = handles.map((handle) => handle.id);
 
     // ---- the damage ----
-    const damaged = new Map<string, { n: number; damage: StreamDamage; rows: string[]; runtime: string }>();
+    const damaged = new Map<string, { n: number; damage: Damage; rows: string[]; runtime: string }>();
     for (const [n, spec] of specs.entries()) {
       if (spec.damage === undefined) continue;
       const id = ids[n]!;
       const before = await rawRows(backend.db, schema, id);
-      const damage = toDamage(before.length - 1, spec.damage);
+      const damage: Damage = spec.crashAt === "closed" ? { kind: "clearFinal" } : toDamage(before.length - 1, spec.damage);
       if (before.some((row) => row.includes('"type":"prompt.dispatched"'))) coverage.damagedAfterDispatch++;
-      await damageSqlStream({ db: backend.db, schema, streamId: id }, damage);
+      if (damage.kind === "clearFinal") await backend.db.query(`UPDATE "${schema}".streams SET final = false WHERE stream_id = $1`, [id]);
+      else await damageSqlStream({ db: backend.db, schema, streamId: id }, damage);
       damaged.set(id, { n, damage, rows: await rawRows(backend.db, schema, id), runtime: runtimeCounts(sim, keyOf(n)) });
     }
-    const note = [...damaged.values()].map(({ n, damage }) => `s${n} ${describeDamage(damage)}`).join("; ");
-    const healthy = ids.filter((id) => !damaged.has(id));
+    const note = [...damaged.values()].map(({ n, damage }) => `s${n} ${damage.kind === "clearFinal" ? "clearFinal" : describeDamage(damage)}`).join("; ");
+    // The sessions recovery must continue: open and undamaged (a closed one has nothing left to do).
+    const healthy = ids.filter((id, n) => !damaged.has(id) && specs[n]!.crashAt !== "closed");
 
     // ---- a fresh engine on a fresh store object recovers ----
     const secondStore = await backend.open(schema);
