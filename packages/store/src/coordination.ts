@@ -23,6 +23,8 @@ export interface ClaimOptions {
   readonly limit: number;
   /** Only streams whose first event has this type (e.g. `"session.requested"`). */
   readonly firstEventType?: string;
+  /** Streams not to claim, whatever their lease: e.g. the ones this instance found damaged, so it does not take them up again every round. */
+  readonly exclude?: readonly string[];
 }
 
 /** A request to whoever owns a stream, e.g. "submit this prompt" or "close". Imperative, not a fact. */

@@ -45,6 +45,10 @@ export function assertClaimOptions(options: ClaimOptions): void {
   assertTtl(options.ttlMs);
   if (!Number.isSafeInteger(options.limit) || options.limit < 1) throw new StoreError("INVALID_ARGUMENT", `limit must be a positive integer, got ${String(options.limit)}`);
   assertOptionalType(options.firstEventType);
+  if (options.exclude !== undefined) {
+    if (!Array.isArray(options.exclude)) throw new StoreError("INVALID_ARGUMENT", "exclude must be an array of stream ids when given");
+    for (const streamId of options.exclude) assertStreamId(streamId);
+  }
 }
 
 /**

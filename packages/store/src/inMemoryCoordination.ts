@@ -94,9 +94,10 @@ export function createInMemoryCoordination(options: InMemoryCoordinationOptions)
         assertClaimOptions(claimOptions);
         const at = now();
         const { firstEventType } = claimOptions;
+        const excluded = new Set(claimOptions.exclude);
         const candidates: { streamId: string; createdAt: number }[] = [];
         for (const [streamId, stream] of streams) {
-          if (stream.final || (firstEventType !== undefined && stream.firstEventType !== firstEventType) || live(leases.get(streamId), at)) continue;
+          if (stream.final || (firstEventType !== undefined && stream.firstEventType !== firstEventType) || excluded.has(streamId) || live(leases.get(streamId), at)) continue;
           candidates.push({ streamId, createdAt: stream.createdAt });
         }
         // The SQL stores' order exactly: creation time, then stream id.

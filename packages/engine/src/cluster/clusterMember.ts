@@ -2,6 +2,7 @@ import type { ClusterView, Command, Coordination, Lease } from "@cloudsession/st
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { EngineError } from "../engineError.js";
+import { isDamaged } from "../revival.js";
 import type { RunnerOwnership, SessionCommand } from "../runnerEnvironment.js";
 
 /** Options of a {@link ClusterMember}, resolved from the engine's `cluster` option. */
@@ -52,6 +53,8 @@ interface HeldLease {
  */
 export class ClusterMember implements RunnerOwnership {
   private readonly held = new Map<string, HeldLease>();
+  /** Sessions whose log this instance found damaged: reported once, never claimed again by it. */
+  private readonly damaged = new Set<string>();
   private readonly timers = new Set<unknown>();
   private stopped = false;
   private polling: Promise<void> | undefined;
@@ -182,13 +185,16 @@ export class ClusterMember implements RunnerOwnership {
     const wanted = Math.min(this.host.capacity - this.held.size, fairShare(view) - this.held.size, CLAIM_BATCH);
     if (wanted <= 0 || this.stopped) return [];
     const askedAt = this.clock.now();
-    const leases = await this.coordination.claim({ owner: this.instanceId, ttlMs: this.settings.leaseTtlMs, limit: wanted, firstEventType: SESSION_STREAM });
+    const leases = await this.coordination.claim({ owner: this.instanceId, ttlMs: this.settings.leaseTtlMs, limit: wanted, firstEventType: SESSION_STREAM, exclude: [...this.damaged] });
     for (const lease of leases) this.hold(lease, askedAt);
     await Promise.all(
       leases.map(async (lease) => {
         try {
           await this.host.adopt(lease);
         } catch (error) {
+          // Left out of later claims: taken up every round, it would be reported every round
+          // and, oldest first, hold the place of a healthy session in each claim.
+          if (isDamaged(error)) this.damaged.add(lease.streamId);
           this.host.onError(error, lease.streamId);
           await this.release([lease.streamId]).catch(() => undefined);
         }

@@ -157,6 +157,7 @@ export function createSqlCoordination(executor: SqlExecutor, options: SqlCoordin
           `WITH candidates AS (
              SELECT st.stream_id, st.created_at FROM ${s}.streams AS st
              WHERE NOT st.final AND ($2::text IS NULL OR st.first_event_type = $2::text)
+               AND NOT (st.stream_id = ANY($5::text[]))
                AND NOT EXISTS (SELECT 1 FROM ${s}.leases AS held WHERE held.stream_id = st.stream_id AND held.expires_at > clock_timestamp())
                AND (NOT EXISTS (SELECT 1 FROM ${s}.leases AS any_lease WHERE any_lease.stream_id = st.stream_id)
                     OR EXISTS (SELECT 1 FROM ${s}.leases AS free WHERE free.stream_id = st.stream_id FOR UPDATE SKIP LOCKED))
@@ -171,7 +172,7 @@ export function createSqlCoordination(executor: SqlExecutor, options: SqlCoordin
              RETURNING ${leaseColumns("l")}
            )
            SELECT claimed.* FROM claimed JOIN candidates USING (stream_id) ORDER BY candidates.created_at, candidates.stream_id`,
-          [claimOptions.owner, claimOptions.firstEventType ?? null, claimOptions.limit, claimOptions.ttlMs],
+          [claimOptions.owner, claimOptions.firstEventType ?? null, claimOptions.limit, claimOptions.ttlMs, [...(claimOptions.exclude ?? [])]],
           `${statementPrefix}_claim`,
         );
         return rows.map(toLease);

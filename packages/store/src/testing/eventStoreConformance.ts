@@ -773,6 +773,17 @@ export function coordinationConformance(factory: EventStoreFactory): void {
     expect(third.map((lease) => [lease.streamId, lease.token])).toEqual([["c-7", (lapsing?.token ?? 0) + 1]]);
   }));
 
+  it("claim leaves the streams in exclude alone, free or lapsed, and takes the next ones in their place", withCoordination(factory, async (store, coordination) => {
+    for (const id of ["x-0", "x-1", "x-2", "x-3"]) await store.append(id, [event("Session")]);
+    const lapsing = await coordination.acquire("x-1", "gone", shortTtlMs);
+    await lapse();
+    expect(lapsing).not.toBeNull();
+    const taken = await coordination.claim({ owner: "a", ttlMs: longTtlMs, limit: 2, exclude: ["x-0", "x-1", "never-written"] });
+    expect(taken.map((lease) => lease.streamId)).toEqual(["x-2", "x-3"]);
+    expect(await coordination.claim({ owner: "b", ttlMs: longTtlMs, limit: 10, exclude: [] })).toMatchObject([{ streamId: "x-0", token: 1 }, { streamId: "x-1", token: (lapsing?.token ?? 0) + 1 }]);
+    await expect(coordination.claim({ owner: "c", ttlMs: longTtlMs, limit: 1, exclude: [""] })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  }));
+
   it("concurrent claimers never get the same stream", withCoordination(factory, async (store, coordination) => {
     await Promise.all(Array.from({ length: 30 }, (_, index) => store.append(`s-${String(index).padStart(2, "0")}`, [event("Session")])));
     const taken = new Map<string, string>();
