@@ -66,6 +66,6 @@ export function hintForOutcome(outcome: SessionOutcome, context: HintContext): s
     case "session-error":
       return "the remote session reported an error; its Mission Control page may say more.";
     case "runtime-unreachable":
-      return `the engine lost contact with ${runtimeName(context.runtime)} and could not get it back within the limit; check that the runtime is up and reachable, then start the session again.`;
+      return `the engine lost contact with ${runtimeName(context.runtime)} and could not get it back within the limit; check that the runtime is up and reachable, then start the session again (--unreachable-timeout raises the limit).`;
   }
 }

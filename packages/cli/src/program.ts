@@ -57,7 +57,8 @@ function sessionOptions(command: Command, name: string): Command {
     .addOption(new Option("--inspect [port]", "serve the Stately inspector bridge on 127.0.0.1 and print its URL (prompts and tokens redacted); write --inspect=<port> for a fixed port").argParser(parsePort))
     .addOption(new Option("--reservation-timeout <seconds>", "longest wait for a reserved task, retries included (default 120)").argParser(seconds))
     .addOption(new Option("--agent-timeout <seconds>", "longest wait for the remote agent to start (default 60)").argParser(seconds))
-    .addOption(new Option("--turn-timeout <seconds>", "longest silence inside a turn before it is aborted (default 300)").argParser(seconds));
+    .addOption(new Option("--turn-timeout <seconds>", "longest silence inside a turn before it is aborted (default 300)").argParser(seconds))
+    .addOption(new Option("--unreachable-timeout <seconds>", "longest time out of contact with the runtime before the session fails (default 300)").argParser(seconds));
 }
 
 /** The examples at the end of `--help`, spelled the way the user calls the CLI. */

@@ -25,6 +25,7 @@ export interface SessionCommandFlags extends RuntimeFlags {
   readonly reservationTimeout?: number;
   readonly agentTimeout?: number;
   readonly turnTimeout?: number;
+  readonly unreachableTimeout?: number;
 }
 
 /** What a session command's body works with. */
@@ -53,6 +54,7 @@ function timeoutsOf(flags: SessionCommandFlags): Omit<SessionSettingsInput, "ret
     ...(flags.reservationTimeout === undefined ? {} : { reservationTimeoutMs: flags.reservationTimeout * 1000 }),
     ...(flags.agentTimeout === undefined ? {} : { agentStartTimeoutMs: flags.agentTimeout * 1000 }),
     ...(flags.turnTimeout === undefined ? {} : { turnStallTimeoutMs: flags.turnTimeout * 1000 }),
+    ...(flags.unreachableTimeout === undefined ? {} : { unreachableTimeoutMs: flags.unreachableTimeout * 1000 }),
   };
 }
 

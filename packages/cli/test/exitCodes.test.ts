@@ -17,6 +17,8 @@ describe("exitCodeForOutcome", () => {
     expect(exitCodeForOutcome(outcome({ state: "failed", failure: { phase: "awaiting-agent", reason: "timeout", message: "" } }))).toBe(4);
     expect(exitCodeForOutcome(outcome({ state: "failed", failure: { phase: "streaming", reason: "turn-stalled", message: "" } }))).toBe(4);
     expect(exitCodeForOutcome(outcome({ state: "failed", failure: { phase: "ready", reason: "session-error", message: "" } }))).toBe(5);
+    // Out of contact past the limit is no time-out of the session's own: the runtime was away.
+    expect(exitCodeForOutcome(outcome({ state: "failed", failure: { phase: "streaming", reason: "runtime-unreachable", message: "" } }))).toBe(5);
     expect(exitCodeForOutcome(outcome({ state: "failed", failure: { phase: "reserving", reason: "retries-exhausted", message: "" } }))).toBe(5);
   });
 });

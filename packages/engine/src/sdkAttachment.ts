@@ -209,6 +209,11 @@ export class SdkAttachment {
       try {
         history = await session.getEvents();
       } catch (error) {
+        // The connection is gone: the re-attach that follows settles the session from history.
+        if (isConnectionError(error) && !this.port.isStopped()) {
+          await this.reportLostConnection();
+          return;
+        }
         if (attempt >= 3 || this.port.isStopped()) {
           this.env.onBackgroundError(error, this.port.id);
           return;

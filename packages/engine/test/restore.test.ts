@@ -37,12 +37,15 @@ describe("restore", () => {
       midTurn.map((row) => ({ type: row.type, data: row.data as JsonObject })),
     );
     // A runtime that does not know the session: the re-attach fails and is retried later, so the
-    // handle shows the restored snapshot untouched.
+    // handle shows the restored snapshot with only that recorded (out of contact).
     const elsewhere = await startSimulator({ seed: 2, timeScale: 0.01 });
     const engine = createEngine({ runtimeUrl: elsewhere.url, store, heartbeatMs: 0, onError: () => undefined });
     try {
       const restored = await engine.resume(session.id);
-      const expected = foldEveryEvent(midTurn.map((row) => decodeEvent(row, row)));
+      await restored.settled();
+      const log = await engine.history(session.id);
+      expect(log.slice(midTurn.length).map((event) => event.type)).toEqual(["runtime.disconnected"]);
+      const expected = foldEveryEvent(log);
       expect(restored.state).toBe("streaming");
       expect(restored.snapshot().value).toEqual(expected.value);
       expect(restored.snapshot().context).toEqual(expected.context);

@@ -63,4 +63,17 @@ describe("SdkAttachment.catchUpFromHistory (after a create)", () => {
     expect(sdk.getEventsCalls).toBe(1);
     expect(r.env.backgroundErrors).toHaveLength(1);
   });
+
+  test("a read cut by a lost connection is no error: the connection is replaced, and the re-attach reads the history", async () => {
+    const r = rig([reserved]);
+    const sdk = new FakeSdkSession("sdk-1");
+    r.attachment.use(sdk.asSdk);
+    sdk.histories = [new Error("Pending response rejected since connection got disposed")];
+    await r.attachment.catchUpFromHistory(sdk.asSdk);
+    await flush();
+    expect(sdk.getEventsCalls).toBe(1);
+    expect(r.env.backgroundErrors).toEqual([]);
+    expect(r.env.fakeRuntime.replaces).toBe(1);
+    expect(r.steps).toContain("connection-lost");
+  });
 });
