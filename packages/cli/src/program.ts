@@ -1,4 +1,4 @@
-import { PRESET_NAMES } from "@cloudsession/simulator";
+import { PRESET_NAMES, UNTIDY_DEFAULTS } from "@cloudsession/simulator";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { closeCommand, type CloseFlags } from "./commands/close.js";
 import { lsCommand } from "./commands/ls.js";
@@ -40,6 +40,12 @@ const integer = (value: string): number => {
 const number = (value: string): number => {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError("expected a number >= 0");
+  return parsed;
+};
+
+const probability = (value: string): number => {
+  const parsed = Number(value);
+  if (value.trim() === "" || !Number.isFinite(parsed) || parsed < 0 || parsed > 1) throw new InvalidArgumentError("expected a probability from 0 to 1");
   return parsed;
 };
 
@@ -164,6 +170,7 @@ export function createProgram(io: CliIo, terminal: Terminal, result: { code: num
     .option("--seed <n>", "random seed", integer)
     .option("--time-scale <x>", "real ms per simulated ms (default 1)", number)
     .option("--token <token>", "connection token clients must present")
+    .option("--drop-rate <p>", `with --scenario untidy: chance per event that the runtime drops the session's sockets (default ${UNTIDY_DEFAULTS.dropRate})`, probability)
     .action(async (flags: SimFlags, command: Command) => {
       result.code = await simCommand(flags, context(command));
     });

@@ -14,7 +14,8 @@ import {
 } from "./rpcErrors.js";
 import { behaviourFor, type Scenario } from "./scenario.js";
 import type { Scheduler } from "./scheduler.js";
-import { SessionRuntime, type Attachment } from "./sessionRuntime.js";
+import type { Attachment } from "./sessionDelivery.js";
+import { SessionRuntime } from "./sessionRuntime.js";
 import { bump, createSessionStats, type StatsRecord } from "./stats.js";
 
 /** The protocol version the 1.0.x SDK insists on. */

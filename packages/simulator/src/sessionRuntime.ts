@@ -1,20 +1,13 @@
 import { EventLog, type SessionEvent } from "./events.js";
+import { PermissionGate } from "./permissionGate.js";
+import { sessionResumeData, sessionShutdownData, sessionStartData } from "./recordedEventData.js";
 import type { Rng } from "./rng.js";
-import { replyFor, type Behaviour, type Range, type TurnFault } from "./scenario.js";
+import type { Behaviour } from "./scenario.js";
 import type { ScheduledTask, Scheduler } from "./scheduler.js";
+import { SessionDelivery, type Attachment } from "./sessionDelivery.js";
 import type { SessionStatsRecord, StatsRecord } from "./stats.js";
+import { TurnPlayer } from "./turnPlayer.js";
 import { noiseFor, type NoiseContext, type NoiseStage } from "./untidyNoise.js";
-import { UntidyOutbox } from "./untidyOutbox.js";
-
-/** A client connection as a session sees it: somewhere to send notifications. */
-export interface Attachment {
-  readonly id: number;
-  notify(method: string, params: unknown): void;
-  /** False once the socket is closed (its `close` may not have been handled yet). */
-  readonly open: boolean;
-  /** Closes the underlying socket (fault injection). */
-  drop(): void;
-}
 
 /** Everything a session needs from the runtime around it. */
 export interface SessionDeps {
@@ -39,37 +32,10 @@ export interface SessionDeps {
   readonly disorderRng: Rng;
 }
 
-interface QueuedPrompt {
-  readonly prompt: string;
-  readonly messageId: string;
-}
-
-interface Turn {
-  readonly index: number;
-  cancelled: boolean;
-  /** `assistant.turn_start` went out, so an abort must close the turn with `assistant.turn_end`. */
-  started: boolean;
-  interactionId: string;
-  cancelPermission: (() => void) | undefined;
-}
-
-/** Permission decisions the client sends, mapped to the result kinds `permission.completed` reports. */
-const COMPLETED_KIND: Readonly<Record<string, string>> = {
-  "approve-once": "approved",
-  "approve-for-session": "approved-for-session",
-  "approve-for-location": "approved-for-location",
-  "approve-permanently": "approved",
-  reject: "denied-interactively-by-user",
-  "user-not-available": "denied-no-approval-rule-and-could-not-request-from-user",
-};
-
-const MODEL = "claude-sonnet-4.5";
-const SYSTEM_PROMPT = "You are GitHub Copilot, simulated by @cloudsession/simulator.";
-const TURN_ID = "0"; // The real runtime counts model calls within one interaction; one call per prompt here.
-
 /**
  * One session as the runtime and its (remote) worker see it: the event log, the agent's two-phase
- * start, the prompt queue and the turn that is running. Timers go through the shared scheduler.
+ * start, who is attached, and the lifecycle events. Turns are played by a {@link TurnPlayer},
+ * permissions kept by a {@link PermissionGate}, live delivery done by a {@link SessionDelivery}.
  */
 export class SessionRuntime {
   readonly id: string;
@@ -77,24 +43,17 @@ export class SessionRuntime {
   readonly repository: string | undefined;
   readonly log: EventLog;
   readonly startTime: number;
-  readonly attached = new Set<Attachment>();
+  readonly attached: Set<Attachment>;
   streaming: boolean;
   requestPermission: boolean;
   modifiedTime: number;
-  summary: string | undefined;
   #agentStarted = false;
   #agentTask: ScheduledTask | undefined;
   #deleted = false;
   readonly #deps: SessionDeps;
-  readonly #queue: QueuedPrompt[] = [];
-  #current: Turn | undefined;
-  #turnCount = 0;
-  readonly #pendingPermissions = new Map<string, (kind: string) => void>();
-  #held: SessionEvent | undefined;
-  /** Local sessions: the one `system.message` the stored log keeps (the session's first; later ones live in memory only). */
-  #storedSystemMessageId: string | undefined;
-  /** Set when the behaviour is untidy: every delivery goes through it. */
-  readonly #outbox: UntidyOutbox | undefined;
+  readonly #delivery: SessionDelivery;
+  readonly #permissions: PermissionGate;
+  readonly #turns: TurnPlayer;
 
   constructor(deps: SessionDeps) {
     this.#deps = deps;
@@ -106,11 +65,19 @@ export class SessionRuntime {
     this.startTime = deps.now();
     this.modifiedTime = this.startTime;
     this.log = new EventLog(() => deps.rng.uuid(), deps.now);
-    const untidy = deps.behaviour.untidy;
-    if (untidy !== null) {
-      const sink = { deliver: (event: SessionEvent) => this.#deliver(event), drop: () => this.dropAttached() };
-      this.#outbox = new UntidyOutbox(untidy, deps.disorderRng, sink, deps.globalStats.untidy);
-    }
+    this.#delivery = new SessionDelivery({
+      sessionId: deps.id,
+      behaviour: deps.behaviour,
+      rng: deps.rng,
+      disorderRng: deps.disorderRng,
+      untidyStats: deps.globalStats.untidy,
+    });
+    this.attached = this.#delivery.attached;
+    const emit = this.emit.bind(this);
+    this.#permissions = new PermissionGate({ rng: deps.rng, stats: deps.stats, emit });
+    this.#turns = new TurnPlayer(deps, this, this.#permissions, (stage, context) => {
+      this.#noise(stage, context);
+    });
   }
 
   /**
@@ -139,7 +106,12 @@ export class SessionRuntime {
 
   /** True while a turn runs (or stalls). */
   get busy(): boolean {
-    return this.#current !== undefined;
+    return this.#turns.busy;
+  }
+
+  /** The session's title, taken from its first prompt (with the behaviour's noise). */
+  get summary(): string | undefined {
+    return this.#turns.summary;
   }
 
   attach(connection: Attachment): void {
@@ -161,23 +133,8 @@ export class SessionRuntime {
     const last = this.attached.size === 1 && this.attached.has(connection);
     this.detach(connection);
     if (this.cloud || !last || this.#deleted) return;
-    this.emit("session.shutdown", {
-      shutdownType: "routine",
-      totalPremiumRequests: this.#turnCount,
-      totalNanoAiu: 0,
-      totalApiDurationMs: 0,
-      sessionStartTime: this.startTime,
-      eventsFileSizeBytes: JSON.stringify(this.log.persisted).length,
-      codeChanges: { linesAdded: 0, linesRemoved: 0, filesModified: [] },
-      modelMetrics: {},
-      agentMetrics: {},
-      currentModel: MODEL,
-      currentTokens: 0,
-      systemTokens: 0,
-      conversationTokens: 0,
-      toolDefinitionsTokens: 0,
-    });
-    this.log.reloadFromStore((event) => event.id === this.#storedSystemMessageId);
+    this.emit("session.shutdown", sessionShutdownData(this, this.log.persisted, this.#turns.count));
+    this.log.reloadFromStore((event) => event.id === this.#turns.storedSystemMessageId);
   }
 
   /** Schedules the worker's connection; cancelled by {@link delete}. */
@@ -192,22 +149,7 @@ export class SessionRuntime {
     if (this.#agentStarted || this.#deleted) return;
     this.#agentStarted = true;
     this.#deps.stats.agentStarted = true;
-    const context: Record<string, unknown> = { cwd: "/workspace" };
-    if (this.repository !== undefined) {
-      Object.assign(context, { repository: this.repository, hostType: "github", repositoryHost: "github.com" });
-      if (this.#deps.branch !== undefined) context["branch"] = this.#deps.branch;
-    }
-    this.emit("session.start", {
-      sessionId: this.id,
-      version: 1,
-      producer: "copilot-agent",
-      copilotVersion: this.#deps.copilotVersion,
-      startTime: new Date(this.startTime).toISOString(),
-      context,
-      ...(this.cloud ? {} : { contextTier: null }),
-      remoteSteerable: this.cloud,
-      alreadyInUse: false,
-    });
+    this.emit("session.start", sessionStartData(this, this.#deps.branch, this.#deps.copilotVersion));
     if (this.cloud) {
       const url = `https://github.com/copilot/tasks/${this.id}`;
       this.emit("session.info", { infoType: "remote", message: `Session is available at ${url}`, url });
@@ -230,8 +172,7 @@ export class SessionRuntime {
     }
     this.#deps.stats.promptsReceived.push(prompt);
     this.#deps.globalStats.received.push(record);
-    this.#queue.push({ prompt, messageId });
-    this.#pump();
+    this.#turns.enqueue(prompt, messageId);
     return messageId;
   }
 
@@ -239,25 +180,7 @@ export class SessionRuntime {
   abort(): void {
     this.#deps.stats.aborts++;
     this.#deps.globalStats.aborts++;
-    const turn = this.#current;
-    if (turn === undefined) return;
-    turn.cancelled = true;
-    turn.cancelPermission?.();
-    const untidy = this.#deps.behaviour.untidy;
-    // Fact 13: now and then the runtime writes turn_end first; history keeps the order it wrote.
-    const swap = turn.started && untidy !== null && this.#deps.disorderRng.next() < untidy.abortSwapRate;
-    if (swap) {
-      this.#deps.globalStats.untidy.abortsSwapped++;
-      this.emit("assistant.turn_end", { turnId: TURN_ID });
-    }
-    this.emit("abort", { reason: "user_initiated" });
-    const noise = { turn: turn.index, interactionId: turn.interactionId, text: "", streamedBytes: 0 };
-    if (turn.started) this.#noise("abort.afterAbort", noise);
-    if (turn.started && !swap) this.emit("assistant.turn_end", { turnId: TURN_ID });
-    if (this.#deps.behaviour.noise) this.emit("assistant.idle", { aborted: true });
-    if (turn.started) this.#noise("abort.afterAssistantIdle", noise);
-    this.emit("session.idle", { aborted: true, mode: "interactive" });
-    this.#endTurn(turn);
+    this.#turns.abort();
   }
 
   /** A `session.resume` from `connection`: attach it and announce the resume (never the remote URL again). */
@@ -270,50 +193,27 @@ export class SessionRuntime {
     // After the response: a `session.on` registered right after `await resumeSession()` should see it.
     this.#deps.scheduler.schedule(0, () => {
       if (this.#deleted) return;
-      this.emit("session.resume", {
-        resumeTime: new Date(this.#deps.now()).toISOString(),
-        eventCount: this.log.persisted.length,
-        // Local sessions, as recorded from the real runtime (fixture `local-resume.json`).
-        ...(this.cloud ? {} : { contextTier: null, sessionLimits: null, eventsFileSizeBytes: JSON.stringify(this.log.persisted).length }),
-        context: { cwd: "/workspace", ...(this.repository === undefined ? {} : { repository: this.repository }) },
-        remoteSteerable: this.cloud,
-        alreadyInUse,
-        sessionWasActive,
-      });
-      this.#noise("resume", { turn: this.#turnCount, interactionId: "", text: "", streamedBytes: 0 });
+      this.emit("session.resume", sessionResumeData(this, this.log.persisted, { now: this.#deps.now(), alreadyInUse, sessionWasActive }));
+      this.#noise("resume", { turn: this.#turns.count, interactionId: "", text: "", streamedBytes: 0 });
     });
   }
 
   /** The client's answer to a `permission.requested`; false when the request is not pending. */
   answerPermission(requestId: string, kind: string): boolean {
-    const resolve = this.#pendingPermissions.get(requestId);
-    if (resolve === undefined) return false;
-    this.#pendingPermissions.delete(requestId);
-    this.#deps.stats.permissionDecisions.push(kind);
-    this.emit("permission.completed", { requestId, result: { kind: COMPLETED_KIND[kind] ?? "denied-interactively-by-user" } });
-    resolve(kind);
-    return true;
+    return this.#permissions.answer(requestId, kind);
   }
 
   /** `session.delete`: stops the agent and any turn; nothing more is emitted. */
   delete(): void {
     this.#deleted = true;
     this.#agentTask?.cancel();
-    if (this.#current !== undefined) this.#current.cancelled = true;
-    this.#current = undefined;
-    this.#queue.length = 0;
+    this.#turns.stop();
     this.attached.clear();
   }
 
   /** Drops every connection attached to this session (fault injection); returns how many were open. */
   dropAttached(): number {
-    let open = 0;
-    for (const connection of [...this.attached]) {
-      if (!connection.open) continue;
-      open++;
-      connection.drop();
-    }
-    return open;
+    return this.#delivery.dropAttached();
   }
 
   /** Appends to the log and delivers to every attached connection. */
@@ -324,8 +224,7 @@ export class SessionRuntime {
       if (this.#deps.behaviour.untidy?.realNoise === true) this.#updated();
     }
     this.#deps.stats.eventsEmitted++;
-    if (this.#outbox === undefined) this.#deliver(event);
-    else this.#outbox.push(event);
+    this.#delivery.push(event);
     return event;
   }
 
@@ -337,219 +236,4 @@ export class SessionRuntime {
       this.emit(type, data);
     }
   }
-
-  #deliver(event: SessionEvent): void {
-    const { duplicateRate, reorderRate } = this.#deps.behaviour;
-    // Draw only when a rate is set, so fault-free scenarios consume no randomness here.
-    if (reorderRate > 0 && this.#held === undefined && this.#deps.rng.next() < reorderRate) {
-      // Held until the next event of the same synchronous burst, or the end of it.
-      this.#held = event;
-      queueMicrotask(() => {
-        this.#flushHeld();
-      });
-      return;
-    }
-    this.#broadcast(event);
-    if (duplicateRate > 0 && this.#deps.rng.next() < duplicateRate) this.#broadcast(event);
-    this.#flushHeld();
-  }
-
-  #flushHeld(): void {
-    const held = this.#held;
-    this.#held = undefined;
-    if (held !== undefined) this.#broadcast(held);
-  }
-
-  #broadcast(event: SessionEvent): void {
-    for (const connection of this.attached) connection.notify("session.event", { sessionId: this.id, event });
-  }
-
-  #draw(range: Range): number {
-    return this.#deps.rng.between(range[0], range[1]);
-  }
-
-  #pump(): void {
-    if (this.#current !== undefined || this.#deleted) return;
-    const next = this.#queue.shift();
-    if (next === undefined) return;
-    this.#turnCount++;
-    const turn: Turn = { index: this.#turnCount, cancelled: false, started: false, interactionId: "", cancelPermission: undefined };
-    this.#current = turn;
-    void this.#runTurn(turn, next);
-  }
-
-  #endTurn(turn: Turn): void {
-    if (this.#current !== turn) return;
-    this.#current = undefined;
-    this.#pump();
-  }
-
-  async #runTurn(turn: Turn, item: QueuedPrompt): Promise<void> {
-    const { behaviour: b, rng, scheduler } = this.#deps;
-    // Let the send response go out before the turn's first event.
-    await scheduler.sleep(0);
-    if (isCancelled(turn)) return;
-    const interactionId = rng.uuid();
-    turn.interactionId = interactionId;
-    const noise = { turn: turn.index, interactionId, text: "", streamedBytes: 0 };
-    if (b.noise) this.emit("pending_messages.modified", {});
-    if (b.noise && turn.index === 1) {
-      this.summary = item.prompt.slice(0, 60);
-      this.emit("session.title_changed", { title: this.summary });
-    }
-    this.#noise("turn.prelude", noise);
-    this.emit("user.message", {
-      content: item.prompt,
-      messageId: item.messageId,
-      interactionId,
-      turnId: TURN_ID,
-      delivery: "idle",
-      ...(this.cloud ? {} : this.#localUserMessageData(item.prompt)),
-    });
-    if (!this.cloud) {
-      // Local sessions, as recorded (fixture `local-turn.json`): the system prompt is sent and logged every turn.
-      const system = this.emit("system.message", { role: "system", content: SYSTEM_PROMPT, interactionId });
-      this.#storedSystemMessageId ??= system.id;
-    }
-    this.#noise("turn.beforeTurnStart", noise);
-    this.emit("assistant.turn_start", { turnId: TURN_ID, interactionId });
-    turn.started = true;
-    if (b.noise) this.emit("session.usage_info", { tokenLimit: 200_000, currentTokens: 1_000 * turn.index, messagesLength: turn.index * 2 });
-    this.#noise("turn.afterTurnStart", noise);
-
-    let decision: string | undefined;
-    if (this.requestPermission && b.permissionPattern !== null && b.permissionPattern.test(item.prompt)) {
-      decision = await this.#askPermission(turn);
-      if (isCancelled(turn)) return;
-    }
-
-    await scheduler.sleep(this.#draw(b.thinkLatencyMs));
-    if (isCancelled(turn)) return;
-    let text = replyFor(b.reply, item.prompt, { sessionId: this.id, repository: this.repository, turn: turn.index });
-    if (decision !== undefined) {
-      text = COMPLETED_KIND[decision]?.startsWith("approved") === true ? `(permission granted) ${text}` : "Permission was denied, so I did not run the command.";
-    }
-    const chunks = this.#chunk(text);
-    const fault = activeFault(b.turnFault, turn.index);
-    const messageId = rng.uuid();
-    let streamedBytes = 0;
-    if (this.streaming) this.#noise("turn.beforeDelta", { ...noise, streamedBytes });
-    if (this.streaming && b.noise) this.emit("assistant.message_start", { messageId });
-    for (let i = 0; i <= chunks.length; i++) {
-      if (fault !== undefined && i === Math.min(fault.afterChunks, chunks.length)) {
-        if (this.#applyFault(fault, turn) === "ended") return;
-      }
-      const chunk = chunks[i];
-      if (chunk === undefined) break;
-      if (i > 0) {
-        await scheduler.sleep(this.#draw(b.chunkLatencyMs));
-        if (isCancelled(turn)) return;
-      }
-      if (this.streaming && i > 0) this.#noise("turn.beforeDelta", { ...noise, streamedBytes });
-      if (this.streaming) this.emit("assistant.message_delta", { messageId, deltaContent: chunk });
-      streamedBytes += Buffer.byteLength(chunk);
-    }
-    this.#noise("turn.beforeMessage", { ...noise, text });
-    this.emit("assistant.message", {
-      messageId,
-      content: text,
-      originatingMessageId: item.messageId,
-      interactionId,
-      turnId: TURN_ID,
-      toolRequests: [],
-      model: MODEL,
-      ...(this.cloud ? {} : { rte: false, apiCallId: `chatcmpl-sim-${rng.uuid()}` }),
-    });
-    this.#noise("turn.afterMessage", { ...noise, text });
-    this.emit("assistant.turn_end", { turnId: TURN_ID });
-    this.#noise("turn.afterTurnEnd", { ...noise, text });
-    if (b.noise) this.emit("assistant.idle", {});
-    this.emit("session.idle", { mode: "interactive" });
-    this.#deps.stats.turnsCompleted++;
-    this.#endTurn(turn);
-  }
-
-  /** Applies a turn fault; "ended" means the turn is over (or stuck) and the caller must stop. */
-  #applyFault(fault: Exclude<TurnFault, { kind: "none" }>, turn: Turn): "ended" | "continue" {
-    switch (fault.kind) {
-      case "error":
-        this.emit("session.error", {
-          errorType: "model_call",
-          message: "Simulated model failure mid-turn (HTTP 500)",
-          statusCode: 500,
-        });
-        this.emit("assistant.turn_end", { turnId: TURN_ID });
-        this.emit("session.idle", { mode: "interactive" });
-        this.#endTurn(turn);
-        return "ended";
-      case "stall":
-        // The turn stays current, so queued prompts wait and only an abort moves the session on.
-        return "ended";
-      case "drop":
-        this.dropAttached();
-        return "continue";
-      case "restart":
-        this.#deps.restartRuntime();
-        return "continue";
-    }
-  }
-
-  #askPermission(turn: Turn): Promise<string> {
-    const requestId = this.#deps.rng.uuid();
-    this.#deps.stats.permissionRequests++;
-    return new Promise<string>((resolve) => {
-      this.#pendingPermissions.set(requestId, resolve);
-      turn.cancelPermission = () => {
-        this.#pendingPermissions.delete(requestId);
-        resolve("cancelled");
-      };
-      this.emit("permission.requested", {
-        requestId,
-        permissionRequest: {
-          kind: "shell",
-          canOfferSessionApproval: false,
-          commands: [{ identifier: "echo", readOnly: true }],
-          fullCommandText: "echo simulated",
-          hasWriteFileRedirection: false,
-          intention: "Run a simulated command",
-          possiblePaths: [],
-          possibleUrls: [],
-        },
-      });
-    });
-  }
-
-  /** Keys the real runtime adds to a local session's `user.message` (fixture `local-turn.json`). */
-  #localUserMessageData(prompt: string): Record<string, unknown> {
-    return {
-      transformedContent: `<current_datetime>${new Date(this.#deps.now()).toISOString()}</current_datetime>\n\n${prompt}`,
-      supportedNativeDocumentMimeTypes: [],
-      parentAgentTaskId: this.#deps.rng.uuid(),
-    };
-  }
-
-  #chunk(text: string): string[] {
-    const [min, max] = this.#deps.behaviour.chunkSizeChars;
-    const chunks: string[] = [];
-    for (let at = 0; at < text.length; ) {
-      const size = this.#deps.rng.int(Math.max(1, min), Math.max(1, max));
-      chunks.push(text.slice(at, at + size));
-      at += size;
-    }
-    return chunks;
-  }
-}
-
-/**
- * Read through a call so that TypeScript does not keep a narrowing of `turn.cancelled` across an
- * `await`: an abort can flip it while the turn sleeps.
- */
-function isCancelled(turn: Turn): boolean {
-  return turn.cancelled;
-}
-
-/** The turn fault that applies to turn `index` (1-based), if any. */
-function activeFault(fault: TurnFault, index: number): Exclude<TurnFault, { kind: "none" }> | undefined {
-  if (fault.kind === "none") return undefined;
-  return (fault.turn ?? 1) === index ? fault : undefined;
 }
