@@ -1,8 +1,8 @@
-import { CONTACT_DEADLINES, isDeadlineDue, wantsReservation, type DeadlineName, type SessionContext, type SessionEvent, type SessionLogEvent, type SessionOutcome, type SessionRequested } from "@cloudsession/machine";
+import { wantsReservation, type DeadlineName, type SessionContext, type SessionEvent, type SessionLogEvent, type SessionOutcome, type SessionRequested } from "@cloudsession/machine";
 import { isStoreError, type JsonObject } from "@cloudsession/store";
 import type { CopilotSession } from "@github/copilot-sdk";
+import { DeadlineJudge } from "./deadlineJudge.js";
 import { DeadlineTimer, type DeadlinePort } from "./deadlineTimer.js";
-import { EngineError } from "./engineError.js";
 import { fulfilledWithin } from "./fulfilledWithin.js";
 import { LoggedSession } from "./loggedSession.js";
 import { PromptDispatcher, type DispatchPort } from "./promptDispatcher.js";
@@ -10,9 +10,10 @@ import { Reservation, type ReservationPort } from "./reservation.js";
 import type { Fence, RunnerEnvironment, SessionCommand } from "./runnerEnvironment.js";
 import { SdkAttachment, type AttachmentPort } from "./sdkAttachment.js";
 import { SdkEventIntake, type IntakePort } from "./sdkEventIntake.js";
+import { applyCommand } from "./commandApplication.js";
 import { SessionLease } from "./sessionLease.js";
 import { asCorruptedLog, requestOf, sessionLogOf, type SessionLog } from "./sessionLogs.js";
-import { checkPrompt, queueFull } from "./promptChecks.js";
+import { PromptIntake } from "./promptIntake.js";
 import { contactLost } from "./contactEvents.js";
 import { SessionRecorder, type CommitOutcome, type RecorderPort } from "./sessionRecorder.js";
 import { SlotHold } from "./slotHold.js";
@@ -38,13 +39,10 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   /** Made when the machine first asks for a reservation (a restored session rarely does). */
   private reservation: Reservation | undefined;
   private stopped = false;
-  /** A deadline is being judged (its history read): the timer's next firing waits for it. */
-  private judging = false;
   /** Set by `detach()` (engine shutdown, a lost lease): nothing more is done for the session here. */
   private detached = false;
-  /** Prompts submitted and not yet taken into a commit: they go into the log together (see `submitPrompt`). */
-  private pending: Submission[] = [];
-  private batchScheduled = false;
+  private readonly prompts: PromptIntake;
+  private readonly judge: DeadlineJudge;
   /** The outcome of the session's first commit (its request and first prompts): see `begin`. */
   private first: Promise<CommitOutcome> | undefined;
 
@@ -57,6 +55,15 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     this.sdkIntake = new SdkEventIntake(env, this);
     this.attachment = new SdkAttachment(env, this.sdkIntake, this);
     this.dispatcher = new PromptDispatcher(env, this.attachment, this);
+    this.judge = new DeadlineJudge(env.clock, this.attachment, { context: () => this.actor.getSnapshot().context, commit: (events) => this.commit(events), reconcile: () => this.reconcile() });
+    this.prompts = new PromptIntake(env, {
+      id,
+      context: () => this.actor.getSnapshot().context,
+      assertActive: () => this.assertActive(),
+      writeFailure: () => (this.recorder.failed ? { cause: this.recorder.failure } : undefined),
+      commit: (events) => this.commit(events),
+      stateName: () => this.state,
+    });
   }
 
   /**
@@ -112,24 +119,13 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   // ---- the handle ---------------------------------------------------------------------------
 
   /**
-   * Queues a prompt under `promptId`, at most once: resolves `recorded` once its
-   * `prompt.submitted` is in the log (or was already there), `moved` when the session moved to
-   * another owner before it could be written (cluster mode: the handle tries the next runner).
-   * Prompts submitted while an append is in flight go into the log together, in order.
+   * Queues a prompt under `promptId`, at most once: resolves `recorded` once it is in the log,
+   * `moved` when the session moved to another owner first (see {@link PromptIntake}).
    *
    * @throws EngineError `SESSION_ENDED`, `QUEUE_FULL`, `PROMPT_TOO_LARGE`, `STORE_UNAVAILABLE`
    */
-  async submitPrompt(promptId: string, text: string): Promise<"recorded" | "moved"> {
-    checkPrompt(text, this.env.limits);
-    this.assertActive();
-    if (this.recorder.failed) return this.notRecorded();
-    const context = this.actor.getSnapshot().context;
-    if (context.prompts.has(promptId)) return "recorded";
-    if (context.prompts.queueLength + this.pending.length >= this.env.limits.maxQueuedPrompts) throw queueFull(this.id, this.env.limits);
-    return new Promise((resolve, reject) => {
-      this.pending.push({ promptId, text, resolve, reject });
-      if (!this.batchScheduled) this.commitPending();
-    });
+  submitPrompt(promptId: string, text: string): Promise<"recorded" | "moved"> {
+    return this.prompts.submit(promptId, text);
   }
 
   async abortTurn(): Promise<void> {
@@ -216,28 +212,19 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     this.slot.release();
   }
 
-  /**
-   * Cluster mode: carries out a command from another instance. Idempotent, so a command re-read
-   * after a crash (recorded, but not yet completed) changes nothing: a prompt already in the log is
-   * skipped, an abort targets only the turn it was issued for. True when the command is done with.
-   */
-  async applyCommand(command: SessionCommand): Promise<boolean> {
-    switch (command.type) {
-      case "prompt.submit":
-        // Accepted durably by the follower that forwarded it: no limit refuses it here.
-        await this.commit(() => (this.actor.getSnapshot().context.prompts.has(command.promptId) ? [] : [{ type: "prompt.submitted", promptId: command.promptId, text: command.text, at: this.env.clock.now() }]));
-        break;
-      case "turn.abort":
-        await this.commit(() => (this.state === "streaming" && this.actor.getSnapshot().context.inFlight === command.promptId ? [{ type: "turn.abort-requested", at: this.env.clock.now() }] : []));
-        break;
-      case "session.close":
-        await this.requestClose(command.reason);
-        break;
-    }
-    // Done once the session's log has it, or the session had ended: a stopped runner's last append
-    // may have been refused (the lease was lost) even though its machine took the command, so the
-    // command stays pending for the next owner, which applies it idempotently.
-    return this.done || !this.isStopped();
+  /** Cluster mode: carries out a command from another instance (see {@link applyCommand}). */
+  applyCommand(command: SessionCommand): Promise<boolean> {
+    return applyCommand(
+      {
+        snapshot: () => this.snapshot(),
+        now: () => this.env.clock.now(),
+        commit: (events) => this.commit(events),
+        requestClose: (reason) => this.requestClose(reason),
+        isFinalized: () => this.done,
+        isStopped: () => this.isStopped(),
+      },
+      command,
+    );
   }
 
   // ---- recording and acting on the snapshot ---------------------------------------------------
@@ -293,62 +280,6 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
       this.reconcile();
       return "recorded";
     });
-  }
-
-  /**
-   * Group commit for prompts: the prompts submitted so far go into the log as one append, at most
-   * {@link MAX_PROMPTS_PER_APPEND} at a time (a long burst never holds the event loop for long), and
-   * each submitter hears the outcome of the append that carried its prompt.
-   */
-  private commitPending(): void {
-    this.batchScheduled = true;
-    let batch: Submission[] = [];
-    void this.commit(() => {
-      batch = this.pending.length <= MAX_PROMPTS_PER_APPEND ? this.pending : this.pending.slice(0, MAX_PROMPTS_PER_APPEND);
-      this.pending = batch === this.pending ? [] : this.pending.slice(MAX_PROMPTS_PER_APPEND);
-      this.batchScheduled = false;
-      if (this.pending.length > 0) this.commitPending();
-      const prompts = this.actor.getSnapshot().context.prompts;
-      const seen = new Set<string>();
-      const events: SessionEvent[] = [];
-      const at = this.env.clock.now();
-      for (const { promptId, text } of batch) {
-        if (seen.has(promptId) || prompts.has(promptId)) continue;
-        seen.add(promptId);
-        events.push({ type: "prompt.submitted", promptId, text, at });
-      }
-      return events;
-    }).then((outcome) => {
-      // A commit that never ran its function (the session ended, the recorder failed) leaves every
-      // pending prompt unwritten, and so will every later one.
-      if (outcome !== "recorded") {
-        batch = [...batch, ...this.pending];
-        this.pending = [];
-        this.batchScheduled = false;
-      }
-      const refusal = outcome === "recorded" ? undefined : this.refusal(outcome);
-      for (const submission of batch) {
-        if (refusal === undefined || refusal === "moved") submission.resolve(refusal ?? "recorded");
-        else submission.reject(refusal);
-      }
-    });
-  }
-
-  /** What a prompt that could not be written is told. */
-  private refusal(outcome: "ended" | "failed"): "moved" | EngineError {
-    if (outcome === "ended") return new EngineError("SESSION_ENDED", `session ${this.id} has ended (${this.state})`);
-    // Cluster mode: the lease moved on; the handle hands the prompt to the session's next runner.
-    if (this.env.ownership !== undefined && isStoreError(this.recorder.failure, "LEASE_LOST")) return "moved";
-    return new EngineError("STORE_UNAVAILABLE", `session ${this.id}: the store did not confirm the prompt's append, so it may not be recorded; retry with the same promptId (a recorded one is not added twice)`, {
-      cause: this.recorder.failure,
-      retryAfterMs: STORE_RETRY_AFTER_MS,
-    });
-  }
-
-  private notRecorded(): "moved" {
-    const refusal = this.refusal("failed");
-    if (refusal === "moved") return refusal;
-    throw refusal;
   }
 
   reconcile(): void {
@@ -408,29 +339,7 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   }
 
   deadlineDue(deadline: DeadlineName): void {
-    if (this.judging) return;
-    this.judging = true;
-    void this.judge(deadline).finally(() => {
-      this.judging = false;
-      this.reconcile();
-    });
-  }
-
-  /**
-   * No blind verdicts: a deadline that waits on the runtime is judged only after the session's
-   * history was read (an agent's start or a turn's end may be there), and not while a re-attach is
-   * settling it; out of contact it is paused (see `isDeadlineDue`).
-   */
-  private async judge(deadline: DeadlineName): Promise<void> {
-    if (CONTACT_DEADLINES.includes(deadline)) {
-      // A re-attach settles from history and then re-arms the timer (its reconcile).
-      if (this.attachment.attaching) return;
-      if (!(await this.attachment.lookBeforeVerdict())) return;
-    }
-    await this.commit(() => {
-      const at = this.env.clock.now();
-      return isDeadlineDue(this.actor.getSnapshot().context, deadline, at) ? [{ type: "deadline.fired", deadline, at }] : [];
-    });
+    this.judge.due(deadline);
   }
 
   record(event: SessionEvent): void {
@@ -492,20 +401,6 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     this.end();
   }
 }
-
-/** A prompt waiting to be written, and who waits for it. */
-interface Submission {
-  readonly promptId: string;
-  readonly text: string;
-  readonly resolve: (outcome: "recorded" | "moved") => void;
-  readonly reject: (error: EngineError) => void;
-}
-
-/** Prompts per append when many are submitted at once: large enough to amortise a write, small enough not to hold the event loop. */
-const MAX_PROMPTS_PER_APPEND = 500;
-
-/** A revived runner takes over half a second after the store answers again (see revival.ts). */
-const STORE_RETRY_AFTER_MS = 500;
 
 /** How long a detaching runner waits for a send already on the wire; a runtime that never answers must not hold a shutdown. */
 const IN_FLIGHT_SEND_GRACE_MS = 5_000;

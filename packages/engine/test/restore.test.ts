@@ -3,7 +3,7 @@ import { startSimulator } from "@cloudsession/simulator";
 import { createInMemoryStore, type JsonObject } from "@cloudsession/store";
 import { describe, expect, test } from "vitest";
 import { createActor } from "xstate";
-import { createEngine, decodeEvent } from "../src/index.js";
+import { createEngine } from "../src/index.js";
 import { completed, useHarness, waitFor } from "./support/harness.js";
 
 const repository = { owner: "octo", name: "demo" };

@@ -26,7 +26,10 @@ describe("over the real wire, against the untidy runtime", () => {
           // A re-attach that a drop cut three times running is reported (the runtime is flaky, and
           // says so); anything else reported is a defect.
           const unexpected: unknown[] = [];
-          const engine = createEngine({ runtimeUrl: sim.url, onError: (error) => void (isCutConnection(error) || /socket/i.test(String(error)) ? undefined : unexpected.push(error)) });
+          const engine = createEngine({ runtimeUrl: sim.url, onError: (error) => {
+              if (!isCutConnection(error) && !/socket/i.test(String(error))) unexpected.push(error);
+            },
+          });
           try {
             const initial = Array.from({ length: atStart }, (_, index) => `initial ${index}`);
             const session = await engine.start({ repository: { owner: "octo", name: "untidy" }, prompts: initial });
