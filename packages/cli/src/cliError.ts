@@ -13,7 +13,12 @@ export type CliErrorCode =
   | "MISSING_REPOSITORY"
   | "INVALID_REPOSITORY"
   | "MISSING_PROMPT"
+  /** A `--prompt-file` that cannot be read: missing, a directory, not permitted, not UTF-8. */
+  | "PROMPT_FILE_UNREADABLE"
+  /** A prompt over the engine's `maxPromptBytes` (UTF-8 bytes). */
   | "PROMPT_TOO_LARGE"
+  /** More prompts than a session starts with (the engine's `maxQueuedPrompts`): waiting does not help. */
+  | "TOO_MANY_PROMPTS"
   | "SESSION_NOT_FOUND"
   /** The session is open, but nothing can continue it (its runtime is gone for good). */
   | "SESSION_NOT_RESUMABLE"
@@ -24,7 +29,7 @@ export type CliErrorCode =
   | "DAMAGED_LOG"
   | "STORE_UNAVAILABLE"
   | "RUNTIME_UNAVAILABLE"
-  /** The engine refused for now (a full queue, too many sessions waiting): try again later. */
+  /** The engine refused for now (a session's full queue, too many sessions waiting): try again later. */
   | "BUSY"
   /** Ctrl-C: the command stops (exit 130). */
   | "INTERRUPTED";

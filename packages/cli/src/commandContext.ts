@@ -6,6 +6,8 @@ export interface CommandContext {
   readonly env: NodeJS.ProcessEnv;
   /** `--json`: NDJSON on stdout for scripts. */
   readonly json: boolean;
+  /** Standard input (`--prompt-file -`). */
+  readonly stdin: NodeJS.ReadableStream;
   /** `--store`, when given. */
   readonly store: string | undefined;
   /** How the user calls the CLI, for hints and next steps: `./cloudsession` from a clone, `cloudsession` installed. */

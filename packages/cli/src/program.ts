@@ -23,6 +23,8 @@ export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
   readonly env: NodeJS.ProcessEnv;
+  /** Read only by `--prompt-file -`; the process's standard input when absent. */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 const seconds = (value: string): number => {
@@ -49,6 +51,9 @@ const probability = (value: string): number => {
   return parsed;
 };
 
+/** A repeatable option's values, in order. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
 /** Which runtime a command talks to. */
 function runtimeOptions(command: Command, name: string): Command {
   return command
@@ -73,6 +78,7 @@ function examples(name: string): string {
     "Examples:",
     `  ${name} run --repo octo/demo "Summarise the README" "List the open TODOs"`,
     `  ${name} run --json --repo octo/demo "Summarise the README"   # NDJSON for scripts`,
+    `  ${name} run --repo octo/demo --prompt-file brief.md        # a long prompt from a file (- for stdin)`,
     `  ${name} ls --open`,
     `  ${name} show <id>`,
     `  ${name} replay <id>`,
@@ -89,7 +95,7 @@ export function createProgram(io: CliIo, terminal: Terminal, result: { code: num
   const program = new Command(name);
   const context = (command: Command): CommandContext => {
     const globals = command.optsWithGlobals<{ json?: boolean; store?: string }>();
-    return { terminal, env: io.env, json: globals.json === true, store: globals.store, command: name };
+    return { terminal, env: io.env, stdin: io.stdin ?? process.stdin, json: globals.json === true, store: globals.store, command: name };
   };
   program
     .description("Run GitHub Copilot SDK cloud sessions from the terminal, recorded in an event log.")
@@ -109,7 +115,8 @@ export function createProgram(io: CliIo, terminal: Terminal, result: { code: num
       .command("run")
       .description("create a cloud session, stream the answers live, close it after the last prompt")
       .argument("[prompts...]", "prompts, delivered in order once the agent is there")
-      .option("-r, --repo <owner/name[@branch]>", "the GitHub repository the session works in"),
+      .option("-r, --repo <owner/name[@branch]>", "the GitHub repository the session works in")
+      .option("--prompt-file <path>", "a UTF-8 file holding one prompt (- reads standard input); repeatable, queued after the prompts given as arguments. For prompts too long for the command line", collect),
     name,
   ).action(async (prompts: string[], flags: RunFlags, command: Command) => {
     result.code = await runCommand(prompts, flags, context(command));

@@ -22,6 +22,10 @@ export function toCliError(error: unknown, command = "cloudsession"): CliError |
   if (isEngineError(error, "PROMPT_TOO_LARGE")) {
     return new CliError("PROMPT_TOO_LARGE", error.message, { hint: "shorten the prompt, or split it into several prompts", cause: error });
   }
+  // A start with more prompts than a queue holds: no wait helps (the engine gives none), fewer prompts do.
+  if (isEngineError(error, "QUEUE_FULL") && error.retryAfterMs === undefined) {
+    return new CliError("TOO_MANY_PROMPTS", error.message, { hint: "a session starts with at most that many prompts: split them over several runs", cause: error });
+  }
   if (isEngineError(error, "QUEUE_FULL") || isEngineError(error, "ENGINE_BUSY")) {
     const wait = error.retryAfterMs === undefined ? "" : ` (in about ${Math.ceil(error.retryAfterMs / 1000)} s)`;
     return new CliError("BUSY", error.message, { hint: `the engine refused for now; try again later${wait}`, cause: error });

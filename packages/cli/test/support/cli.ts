@@ -100,10 +100,10 @@ export const anyNumber: unknown = expect.any(Number);
 export const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern);
 export const containing = (text: string): unknown => expect.stringContaining(text);
 
-/** Runs `main()` in this process with captured output: for usage errors, where a child process adds nothing. */
-export async function runMain(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs `main()` in this process with captured output (and `stdin` as its input): for usage errors, where a child process adds nothing. */
+export async function runMain(args: readonly string[], env: Record<string, string> = {}, stdin = ""): Promise<CliResult> {
   const { main } = await import("../../src/program.js");
-  const { PassThrough } = await import("node:stream");
+  const { PassThrough, Readable } = await import("node:stream");
   const capture = (): { stream: NodeJS.WriteStream; text: () => string } => {
     const stream = new PassThrough();
     let text = "";
@@ -112,6 +112,6 @@ export async function runMain(args: readonly string[], env: Record<string, strin
   };
   const stdout = capture();
   const stderr = capture();
-  const code = await main(args, { stdout: stdout.stream, stderr: stderr.stream, env: { ...cliEnv(), CLOUDSESSION_COMMAND: "./cloudsession", ...env } });
+  const code = await main(args, { stdout: stdout.stream, stderr: stderr.stream, env: { ...cliEnv(), CLOUDSESSION_COMMAND: "./cloudsession", ...env }, stdin: Readable.from([Buffer.from(stdin, "utf8")]) });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
