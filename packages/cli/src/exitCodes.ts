@@ -7,9 +7,9 @@ import type { SessionOutcome } from "@cloudsession/machine";
 export const ExitCode = {
   /** The session closed after every prompt's turn completed. */
   success: 0,
-  /** Something outside the session went wrong: the store or the runtime cannot be reached, or a bug. */
+  /** Something outside the session went wrong: the store or the runtime cannot be reached, the engine refused for now (`BUSY`), or a bug. */
   unexpected: 1,
-  /** Bad arguments or input: a missing `--repo`, an unknown session id, a port in use, a session that cannot be resumed. */
+  /** Bad arguments or input: a missing `--repo`, an unknown session id, a port in use, a session that cannot be resumed, a prompt over the engine's limits. */
   usage: 2,
   /** Blocked by organisation policy or entitlement (`policy_blocked`); never retried. */
   blocked: 3,
@@ -32,7 +32,7 @@ export const exitCodeHelp = [
     [
       [0, "success: the session closed after every prompt completed"],
       [1, "the store or the runtime cannot be reached, or an unexpected error"],
-      [2, "usage or bad input (e.g. missing --repo, unknown session id, port in use, a session that cannot be resumed)"],
+      [2, "usage or bad input (e.g. missing --repo, unknown session id, port in use, a session that cannot be resumed, a prompt too large)"],
       [3, "blocked by organisation Copilot policy or entitlement (policy_blocked)"],
       [4, "timed out (reservation, agent start, or a stalled turn)"],
       [5, "failed (session error, create failed, retries exhausted, prompts not completed)"],

@@ -11,6 +11,10 @@ import { containing, parseNdjson, runCli, runMain, startCli, tempDir } from "./s
 const scratch = tempDir("cloudsession-limits-");
 afterAll(() => scratch.remove());
 
+/** Every refused run below uses this store: none may leave a session in it. */
+const refusedStore = join(scratch.path, "refused-store");
+mkdirSync(refusedStore);
+
 const limit = 262_144;
 /** Writes `text` to a file of the scratch directory and returns its path. */
 function file(name: string, text: string | Buffer): string {
@@ -84,15 +88,13 @@ describe("maxPromptBytes (262,144 UTF-8 bytes) through run --prompt-file", () =>
     expect(result.stdout).not.toContain('"type":"error"');
   });
 
-  const store = join(scratch.path, "refused-store");
-  mkdirSync(store);
   test.each([
     ["one byte over", () => file("over.txt", "a".repeat(limit + 1)), /^a prompt of 262145 bytes is over the limit of 262144 bytes \(limits\.maxPromptBytes\)$/],
     ["one byte over in 4-byte characters (65,537 characters)", () => file("wide-over.txt", `${emoji.repeat(limit / 4)}a`), /^a prompt of 262145 bytes is over the limit of 262144 bytes \(limits\.maxPromptBytes\)$/],
     ["far over (not read to its end)", () => file("huge.txt", "a".repeat(4 * limit)), /^prompt file .*huge\.txt is over the limit of 262144 bytes \(limits\.maxPromptBytes\)/],
     ["one byte over, from standard input", () => "-", /^a prompt of 262145 bytes is over the limit of 262144 bytes \(limits\.maxPromptBytes\)$/],
   ])("%s: refused with PROMPT_TOO_LARGE naming the limit, exit 2", async (_name, path, message) => {
-    const result = await runMain(["run", "--json", "--store", store, "--repo", "octo/demo", "fine", "--prompt-file", path()], {}, "c".repeat(limit + 1));
+    const result = await runMain(["run", "--json", "--store", refusedStore, "--repo", "octo/demo", "fine", "--prompt-file", path()], {}, "c".repeat(limit + 1));
     expect(result.code).toBe(2);
     expect(records(result.stdout, "error")).toEqual([
       { type: "error", code: "PROMPT_TOO_LARGE", message: expect.stringMatching(message) as unknown, hint: "shorten the prompt, or split it into several prompts", exitCode: 2 },
@@ -100,11 +102,6 @@ describe("maxPromptBytes (262,144 UTF-8 bytes) through run --prompt-file", () =>
     expect(records(result.stdout, "session")).toEqual([]);
   });
 
-  test("after the refusals the store holds no session: nothing half-written", async () => {
-    const listed = await runMain(["ls", "--json", "--store", store]);
-    expect(listed.code).toBe(0);
-    expect(parseNdjson(listed.stdout)).toEqual([]);
-  });
 });
 
 describe("maxQueuedPrompts (1,000) through run's prompts", () => {
@@ -136,7 +133,7 @@ describe("maxQueuedPrompts (1,000) through run's prompts", () => {
     ["1,001 prompts as arguments", numbered(1001), []],
     ["1,000 as arguments and one more in a file", numbered(1000), ["--prompt-file", "-"]],
   ])("%s: refused at the start with TOO_MANY_PROMPTS naming the limit, exit 2, no session", async (_name, prompts, extra) => {
-    const result = await runMain(["run", "--json", "--store", "memory:", "--repo", "octo/demo", ...prompts, ...extra], {}, "one more");
+    const result = await runMain(["run", "--json", "--store", refusedStore, "--repo", "octo/demo", ...prompts, ...extra], {}, "one more");
     expect(result.code).toBe(2);
     expect(parseNdjson(result.stdout).filter((record) => record["type"] !== "notice")).toEqual([
       {
@@ -147,5 +144,13 @@ describe("maxQueuedPrompts (1,000) through run's prompts", () => {
         exitCode: 2,
       },
     ]);
+  });
+});
+
+describe("a refused run writes nothing", () => {
+  test("after every refusal above, their store holds no session", async () => {
+    const listed = await runMain(["ls", "--json", "--store", refusedStore]);
+    expect(listed.code).toBe(0);
+    expect(parseNdjson(listed.stdout)).toEqual([]);
   });
 });
