@@ -4,9 +4,10 @@ export { replay, inputFromRequest, InvalidLogError } from "./replay.js";
 export type { SessionSnapshot } from "./replay.js";
 export { createSessionActor } from "./sessionActor.js";
 export type { SessionActor, SessionActorObserver, SessionActorOptions } from "./sessionActor.js";
-export { isDeadlineDue, isFinal, lifecycleState, nextDeadline, promptInFlight, promptToDispatch, queuedPrompts, wantsAbort, wantsReservation } from "./selectors.js";
+export { isFinal, lifecycleState, nextDeadline, promptInFlight, promptToDispatch, queuedPrompts, wantsAbort, wantsReservation } from "./selectors.js";
 export { PromptList, PromptListError } from "./promptList.js";
 export type { LifecycleState } from "./selectors.js";
+export { isDeadlineDue } from "./deadlineRules.js";
 export { AGENT_PRODUCER, CONTACT_DEADLINES, sessionEventTypes } from "./events.js";
 export type {
   AgentStarted,

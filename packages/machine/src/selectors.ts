@@ -53,16 +53,6 @@ function subState(snapshot: SessionSnapshot, parent: string): string | undefined
 }
 
 /**
- * Whether `deadline` has come due at `at` and counts now (the machine's `isDue`): armed, reached,
- * and not one that waits on the runtime while the session is out of contact with it.
- */
-export function isDeadlineDue(context: SessionContext, deadline: DeadlineName, at: number): boolean {
-  if (context.contactLostAt !== null && CONTACT_DEADLINES.includes(deadline)) return false;
-  const due = context.deadlines[deadline];
-  return due !== null && at >= due;
-}
-
-/**
  * The earliest armed deadline that counts now, for the engine's single timer: out of contact with
  * the runtime, the ones that wait on it are paused (the machine would not judge them).
  */

@@ -3,7 +3,7 @@ import { noDeadlines, type PromptRecord, type SessionContext, type SessionFailur
 import { contextUpdates, type ContextUpdate } from "./contextUpdates.js";
 import { PromptList } from "./promptList.js";
 import { AGENT_PRODUCER, type DeadlineName, type SessionEvent } from "./events.js";
-import { isDeadlineDue } from "./selectors.js";
+import { isDeadlineDue } from "./deadlineRules.js";
 import type { Repository } from "./repository.js";
 import type { SessionSettings } from "./settings.js";
 
