@@ -249,7 +249,7 @@ describe("replay refuses a log that is not a session's", () => {
 
   test("a second session.requested inside a live session's log is refused; after the end the rest is absorbed", () => {
     const [requested] = log();
-    expect(() => replay(log(reserved, requested!))).toThrow(new InvalidLogError("session.requested may only be the first event of a log"));
-    expect(lifecycleState(replay(log({ type: "close.requested", at: 1 }, requested!)))).toBe("closed");
+    expect(() => replay([...log(reserved), requested!])).toThrow(new InvalidLogError("session.requested may only be the first event of a log"));
+    expect(lifecycleState(replay([...log({ type: "close.requested", at: 1 }), requested!]))).toBe("closed");
   });
 });
