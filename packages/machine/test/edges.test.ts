@@ -159,6 +159,11 @@ describe("reservation retries", () => {
     expect(lifecycleState(done)).toBe("awaiting-agent");
   });
 
+  test("a transient failure logged without a random draw backs off by the middle of the jitter range", () => {
+    const snapshot = replay(log({ type: "reservation.failed", failure: "transient", message: "503", at: 100 }));
+    expect(snapshot.context.deadlines.retry).toBe(100 + 1_000 * (1 - 0.5 * 0.5));
+  });
+
   test("an early retry firing does not start an attempt", () => {
     const snapshot = replay(log(transient(100), fire("retry", 1_099)));
     expect(snapshot.context.attempts).toBe(1);
