@@ -20,8 +20,9 @@ export default {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
-    // As in eslint.config.js and .gitignore: builds, reports, and scratch copies (`.cloudsession-*`).
-    exclude: { path: ["(^|/)dist/", "(^|/)coverage/", "^packages/bench/results/", "(^|/)\\.cloudsession-"] },
+    // As in eslint.config.js and .gitignore: builds, reports, scratch copies (`.cloudsession-*`) and
+    // Stryker's mutation reports and sandbox.
+    exclude: { path: ["(^|/)dist/", "(^|/)coverage/", "^packages/bench/results/", "(^|/)\\.cloudsession-", "^reports/", "^\\.stryker-tmp/"] },
     // `import type` counts too (see above).
     tsPreCompilationDeps: true,
     // Workspace packages resolve to their TypeScript sources, as in vitest and tsx; `./x.js` in a

@@ -24,7 +24,7 @@ const layer = (pkg, forbidden, extraPatterns = []) => ({
 const nodeOnly = (name) => ({ group: [name, `${name}/*`], message: "the machine is pure: xstate only" });
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", ".tools/**", "**/coverage/**", "packages/bench/results/**", "**/.cloudsession-*/**"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "**/.turbo/**", ".tools/**", "**/coverage/**", "packages/bench/results/**", "**/.cloudsession-*/**", "reports/**", ".stryker-tmp/**"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -46,6 +46,12 @@ const handlings: Readonly<Record<string, Handling>> = {
   "npm run bench": { kind: "not run", reason: "a full benchmark run: many minutes of CPU and a PostgreSQL, on purpose; the same entry point runs in --quick mode in packages/bench/test/bench.quick.test.ts", check: rootScript("bench") },
   "npm run bench -- --quick": { kind: "not run", reason: "the benchmarks' --quick mode is run by packages/bench/test/bench.quick.test.ts (a test of its own, minutes of CPU)", check: rootScript("bench") },
   "npm run bench -- --only recovery,manySessions": { kind: "not run", reason: "benchmarks (minutes of CPU, recovery needs PostgreSQL); their --quick mode is tested in packages/bench", check: rootScript("bench") },
+  // Mutation testing (docs/contributing.md): tens of minutes of CPU per package, by design not part of npm test.
+  "pnpm mutate": { kind: "not run", reason: "mutation testing of rx, machine and engine: tens of minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
+  "pnpm mutate --package rx": { kind: "not run", reason: "mutation testing: minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
+  "pnpm mutate --package machine": { kind: "not run", reason: "mutation testing: tens of minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
+  "pnpm mutate --package machine --mutate packages/machine/src/settings.ts": { kind: "not run", reason: "mutation testing: minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
+  "pnpm mutate --package machine --force": { kind: "not run", reason: "mutation testing: tens of minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
   "npx vitest run --project @cloudsession/fidelity": { kind: "not run", reason: "a test project of its own: npm test runs it" },
   "pnpm exec vitest run --project @cloudsession/dashboard": { kind: "not run", reason: "a test project of its own: npm test runs it (browser tests included, when Chromium is installed)" },
   "pnpm --filter @cloudsession/dashboard screenshots": { kind: "not run", reason: "rewrites the committed docs/images/dashboard-*.png; needs Chromium, and packages/dashboard's browser tests drive the same page" },

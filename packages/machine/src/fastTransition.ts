@@ -74,6 +74,17 @@ export function fastInitialSnapshot(input: SessionInput): SessionSnapshot | unde
   return initialTemplate === null ? undefined : ({ ...initialTemplate, context: initialContext(input) });
 }
 
+/**
+ * Drops the compiled table, so that the next transition compiles it again. Not exported from the
+ * package: mutation testing calls it before every test (test/mutation.setup.ts), since a table
+ * compiled once per test file ties the code that builds it to that file's first test only.
+ */
+export function forgetCompiledTransitions(): void {
+  table = undefined;
+  initialTemplate = undefined;
+  templates.clear();
+}
+
 /** Builds the table, or `null` when the machine uses something the table does not model. */
 function compile(): Table | null {
   const nodes = allNodes(sessionMachine.root);

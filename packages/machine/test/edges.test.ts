@@ -3,6 +3,7 @@ import { describe, expect, test } from "vitest";
 import {
   backoffDelayMs,
   defaultSessionSettings,
+  InvalidLogError,
   lifecycleState,
   nextDeadline,
   replay,
@@ -158,6 +159,11 @@ describe("reservation retries", () => {
     expect(lifecycleState(done)).toBe("awaiting-agent");
   });
 
+  test("a transient failure logged without a random draw backs off by the middle of the jitter range", () => {
+    const snapshot = replay(log({ type: "reservation.failed", failure: "transient", message: "503", at: 100 }));
+    expect(snapshot.context.deadlines.retry).toBe(100 + 1_000 * (1 - 0.5 * 0.5));
+  });
+
   test("an early retry firing does not start an attempt", () => {
     const snapshot = replay(log(transient(100), fire("retry", 1_099)));
     expect(snapshot.context.attempts).toBe(1);
@@ -227,5 +233,28 @@ describe("replay skips superseded signs of life", () => {
     expect(replayed.context).toEqual(live.context);
     expect(replayed.value).toEqual(live.value);
     expect(replayed.context.deadlines["turn-stall"]).toBe(84 + 1_000);
+  });
+});
+
+describe("replay refuses a log that is not a session's", () => {
+  test("a log must start with session.requested: an empty log, or one starting elsewhere, is an InvalidLogError", () => {
+    expect(() => replay([])).toThrow(new InvalidLogError("a session log must start with session.requested, got nothing"));
+    expect(() => replay([reserved])).toThrow(new InvalidLogError("a session log must start with session.requested, got reservation.succeeded"));
+    const thrown = ((): unknown => {
+      try {
+        replay([reserved]);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(thrown).toBeInstanceOf(InvalidLogError);
+    expect(thrown).toMatchObject({ code: "INVALID_LOG", name: "InvalidLogError" });
+  });
+
+  test("a second session.requested inside a live session's log is refused; after the end the rest is absorbed", () => {
+    const [requested] = log();
+    expect(() => replay([...log(reserved), requested!])).toThrow(new InvalidLogError("session.requested may only be the first event of a log"));
+    expect(lifecycleState(replay([...log({ type: "close.requested", at: 1 }), requested!]))).toBe("closed");
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { initialTransition, transition } from "xstate";
 import { fastInitialSnapshot, fastTransition } from "../src/fastTransition.js";
 import { AGENT_PRODUCER, resolveSettings, sessionMachine, type SessionEvent, type SessionInput, type SessionSnapshot } from "../src/index.js";
-import { happeningsArb, input, numRuns, observable, simulate } from "./harness.js";
+import { happeningsArb, input, numRuns, observable, runsOf, simulate } from "./harness.js";
 
 /** XState's own answer: its pure `transition()`. */
 function reference(snapshot: SessionSnapshot, event: SessionEvent): SessionSnapshot {
@@ -109,7 +109,7 @@ describe("fastTransition: the compiled table gives XState's snapshot", () => {
           expect(observable(fast as SessionSnapshot)).toEqual(observable(initial(given)));
         },
       ),
-      { numRuns: 200 },
+      { numRuns: runsOf(200) },
     );
   });
 

@@ -31,8 +31,18 @@ import {
   type SessionSnapshot,
 } from "../src/index.js";
 
-/** At least 1,000 cases per property, as the issue asks; `FC_NUM_RUNS` may raise it locally. */
-export const numRuns = Math.max(1000, Number(process.env.FC_NUM_RUNS ?? 0));
+/**
+ * At least 1,000 cases per property, as the issue asks; `FC_NUM_RUNS` may raise it locally.
+ * `CLOUDSESSION_FC_RUNS` sets it outright, lower too: a mutation run (`pnpm mutate`) runs every
+ * property once per mutant and pins fast-check's seed, so fewer cases stay deterministic.
+ */
+export const numRuns = runsOf(Math.max(1000, Number(process.env.FC_NUM_RUNS ?? 0)));
+
+/** `runs` cases, or exactly `CLOUDSESSION_FC_RUNS` when that is set (see {@link numRuns}). */
+export function runsOf(runs: number): number {
+  const override = Number(process.env.CLOUDSESSION_FC_RUNS);
+  return Number.isInteger(override) && override > 0 ? override : runs;
+}
 
 export const repository = { owner: "octo", name: "demo" } as const;
 

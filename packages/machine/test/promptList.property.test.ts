@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { fc } from "@fast-check/vitest";
 import { describe, expect, test } from "vitest";
 import { PromptList, PromptListError, type PromptRecord, type PromptStatus } from "../src/index.js";
-import { numRuns } from "./harness.js";
+import { numRuns, runsOf } from "./harness.js";
 
 /*
  * PromptList against a plain array: random appends, updates and settles applied to any version of
@@ -148,7 +148,7 @@ describe("PromptList: a persistent list that behaves as an array of its versions
         }
         for (const version of pool) check(version.list, version.model, everyId);
       }),
-      { numRuns: Math.max(300, Math.floor(numRuns / 3)) },
+      { numRuns: runsOf(Math.max(300, Math.floor(numRuns / 3))) },
     );
   });
 
@@ -172,7 +172,7 @@ describe("PromptList: a persistent list that behaves as an array of its versions
         expect(list.slice(start)).toEqual(model.slice(start));
         expect(list.at(start)).toBe(model.at(start));
       }),
-      { numRuns: 300 },
+      { numRuns: runsOf(300) },
     );
   });
 

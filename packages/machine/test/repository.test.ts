@@ -25,6 +25,7 @@ describe("checkRepository follows GitHub's naming rules", () => {
     ["octo", "demo", "-main", "branch-invalid"],
     ["octo", "demo", "main.lock", "branch-invalid"],
     ["octo", "demo", "main/", "branch-invalid"],
+    ["octo", "demo", "/main", "branch-invalid"],
     ["octo", "demo", "a//b", "branch-invalid"],
     ["octo", "demo", "a@{b", "branch-invalid"],
     ["octo", "demo", "@", "branch-invalid"],

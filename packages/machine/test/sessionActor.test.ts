@@ -1,6 +1,6 @@
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import type { InspectionEvent } from "xstate";
-import { createSessionActor, lifecycleState, type SessionSnapshot } from "../src/index.js";
+import { createSessionActor, lifecycleState, type SessionEvent, type SessionSnapshot } from "../src/index.js";
 import { input } from "./harness.js";
 
 describe("createSessionActor", () => {
@@ -53,5 +53,81 @@ describe("createSessionActor", () => {
     actor.send({ type: "reservation.succeeded", sessionId: "s1", at: 1 });
     expect(lifecycleState(actor.getSnapshot())).toBe("awaiting-agent");
     expect(inspected.some((event) => event.type === "@xstate.event" && event.event.type === "reservation.succeeded")).toBe(true);
+  });
+
+  describe("a transition that throws (here: an event whose field cannot be read)", () => {
+    const problem = new Error("unreadable reason");
+    const throwing = { type: "close.requested", at: 5, get reason(): string { throw problem; } } as SessionEvent;
+
+    /**
+     * Catches what the actor rethrows apart (on a microtask, as XState does) instead of letting it
+     * reach the test runner as an uncaught error; the returned function runs those tasks and gives
+     * what they threw.
+     */
+    function catchRethrown(): () => unknown[] {
+      const tasks: (() => void)[] = [];
+      vi.spyOn(globalThis, "queueMicrotask").mockImplementation((task) => void tasks.push(task));
+      return () =>
+        tasks.splice(0).flatMap((task) => {
+          try {
+            task();
+            return [];
+          } catch (error) {
+            return [error];
+          }
+        });
+    }
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    test("leaves the actor stopped in an error snapshot, tells the observers' error callbacks, and ignores later events", () => {
+      const rethrown = catchRethrown();
+      const actor = createSessionActor(input);
+      const told: unknown[] = [];
+      const nexts: string[] = [];
+      actor.subscribe({ next: (snapshot) => nexts.push(lifecycleState(snapshot)), error: (error) => told.push(error) });
+      actor.send(throwing);
+      expect(actor.getSnapshot()).toMatchObject({ status: "error", error: problem });
+      expect(told).toEqual([problem]);
+      expect(nexts).toEqual([]);
+      actor.send({ type: "reservation.succeeded", sessionId: "s1", at: 6 });
+      expect(lifecycleState(actor.getSnapshot())).toBe("reserving");
+      const late: unknown[] = [];
+      actor.subscribe({ error: (error) => late.push(error), complete: () => late.push("complete") });
+      expect(late).toEqual([problem]);
+      expect(rethrown()).toEqual([]);
+    });
+
+    test("an error no observer takes is rethrown apart, once", () => {
+      const rethrown = catchRethrown();
+      createSessionActor(input).send(throwing);
+      expect(rethrown()).toEqual([problem]);
+
+      const actor = createSessionActor(input);
+      const told: unknown[] = [];
+      actor.subscribe({ error: (error) => told.push(error) });
+      actor.subscribe({ next: () => undefined });
+      actor.send(throwing);
+      expect(told).toEqual([problem]);
+      expect(rethrown()).toEqual([problem]);
+    });
+
+    test("an observer that throws does not keep the others from being told; its error is rethrown apart", () => {
+      const rethrown = catchRethrown();
+      const actor = createSessionActor(input);
+      const observerFault = new Error("observer fault");
+      const heard: string[] = [];
+      actor.subscribe({
+        next: () => {
+          throw observerFault;
+        },
+      });
+      actor.subscribe({ next: (snapshot) => heard.push(lifecycleState(snapshot)), complete: () => heard.push("complete") });
+      actor.send({ type: "reservation.succeeded", sessionId: "s1", at: 1 });
+      actor.send({ type: "close.requested", at: 2 });
+      expect(heard).toEqual(["awaiting-agent", "closed", "complete"]);
+      expect(rethrown()).toEqual([observerFault, observerFault]);
+    });
   });
 });

@@ -52,6 +52,7 @@ export function mapSdkEvent(event: RawSessionEvent, at: number): SessionEvent | 
       const message = text(data.message) ?? "session error";
       return errorType === undefined ? { type: "session.errored", message, at } : { type: "session.errored", message, errorType, at };
     }
+    // Stryker disable next-line ConditionalExpression: equivalent, without this return the function ends and returns undefined all the same.
     default:
       return undefined;
   }
