@@ -51,7 +51,7 @@ export const intake: Benchmark = {
   name: "intake",
   title: "9. intake: 100,000 prompts into one session vs appending them straight to the store",
   async run({ quick, log }): Promise<BenchmarkResult> {
-    const sizes: IntakeSizes = quick ? { prompts: 2_000, batch: 200, sequential: 200, rounds: 1, warmup: 0 } : { prompts: 100_000, batch: 1_000, sequential: 2_000, rounds: 3, warmup: 10_000 };
+    const sizes: IntakeSizes = quick ? { prompts: 1_000, batch: 100, sequential: 100, rounds: 1, warmup: 0 } : { prompts: 100_000, batch: 1_000, sequential: 2_000, rounds: 3, warmup: 10_000 };
     return { name: "intake", quick, ...(await measureIntake(["memory", "PGlite", "PostgreSQL"], sizes, log)) };
   },
 };
