@@ -3,6 +3,7 @@ import { clusterScaling } from "./clusterScaling.js";
 import { dispatchLatency } from "./dispatchLatency.js";
 import { durableAppends } from "./durableAppends.js";
 import { endToEnd } from "./endToEnd.js";
+import { intake } from "./intake.js";
 import { manySessions } from "./manySessions.js";
 import { recovery } from "./recovery.js";
 import { replayThroughput } from "./replayThroughput.js";
@@ -10,7 +11,7 @@ import { describeHostCpu, hostCpuBetween, sampleHostCpu } from "./hostCpu.js";
 import { formatTable, writeResult, type Benchmark, type BenchmarkResult } from "./report.js";
 
 /** Every benchmark, in the order they run. */
-export const benchmarks: readonly Benchmark[] = [adapterThroughput, dispatchLatency, endToEnd, replayThroughput, durableAppends, manySessions, recovery, clusterScaling];
+export const benchmarks: readonly Benchmark[] = [adapterThroughput, dispatchLatency, endToEnd, replayThroughput, durableAppends, manySessions, recovery, clusterScaling, intake];
 
 export interface RunOptions {
   readonly quick: boolean;
