@@ -41,8 +41,9 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   private stopped = false;
   /** Set by `detach()` (engine shutdown, a lost lease): nothing more is done for the session here. */
   private detached = false;
-  private readonly prompts: PromptIntake;
-  private readonly judge: DeadlineJudge;
+  /** Made on first use, like `reservation`: an idle session (thousands may wait) carries neither. */
+  private promptIntake: PromptIntake | undefined;
+  private deadlineJudge: DeadlineJudge | undefined;
   /** The outcome of the session's first commit (its request and first prompts): see `begin`. */
   private first: Promise<CommitOutcome> | undefined;
 
@@ -55,15 +56,6 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
     this.sdkIntake = new SdkEventIntake(env, this);
     this.attachment = new SdkAttachment(env, this.sdkIntake, this);
     this.dispatcher = new PromptDispatcher(env, this.attachment, this);
-    this.judge = new DeadlineJudge(env.clock, this.attachment, { context: () => this.actor.getSnapshot().context, commit: (events) => this.commit(events), reconcile: () => this.reconcile() });
-    this.prompts = new PromptIntake(env, {
-      id,
-      context: () => this.actor.getSnapshot().context,
-      assertActive: () => this.assertActive(),
-      writeFailure: () => (this.recorder.failed ? { cause: this.recorder.failure } : undefined),
-      commit: (events) => this.commit(events),
-      stateName: () => this.state,
-    });
   }
 
   /**
@@ -125,7 +117,15 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
    * @throws EngineError `SESSION_ENDED`, `QUEUE_FULL`, `PROMPT_TOO_LARGE`, `STORE_UNAVAILABLE`
    */
   submitPrompt(promptId: string, text: string): Promise<"recorded" | "moved"> {
-    return this.prompts.submit(promptId, text);
+    this.promptIntake ??= new PromptIntake(this.env, {
+      id: this.id,
+      context: () => this.actor.getSnapshot().context,
+      assertActive: () => this.assertActive(),
+      writeFailure: () => (this.recorder.failed ? { cause: this.recorder.failure } : undefined),
+      commit: (events) => this.commit(events),
+      stateName: () => this.state,
+    });
+    return this.promptIntake.submit(promptId, text);
   }
 
   async abortTurn(): Promise<void> {
@@ -339,7 +339,8 @@ export class SessionRunner extends LoggedSession implements RecorderPort, Deadli
   }
 
   deadlineDue(deadline: DeadlineName): void {
-    this.judge.due(deadline);
+    this.deadlineJudge ??= new DeadlineJudge(this.env.clock, this.attachment, { context: () => this.actor.getSnapshot().context, commit: (events) => this.commit(events), reconcile: () => this.reconcile() });
+    this.deadlineJudge.due(deadline);
   }
 
   record(event: SessionEvent): void {
