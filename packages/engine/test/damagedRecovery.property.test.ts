@@ -1,7 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { startSimulator, type Behaviour, type Simulator } from "@cloudsession/simulator";
 import { openPgliteStore, openPostgresStore, type EventStore } from "@cloudsession/store";
-import { damageSqlStream, describeDamage, streamDamageKinds, type SqlDamageTarget, type StreamDamage } from "@cloudsession/store/testing";
+import { damageOfKind, damageSqlStream, describeDamage, streamDamageKinds, type SqlDamageTarget, type StreamDamage } from "@cloudsession/store/testing";
 import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -46,7 +46,6 @@ const damageChoice = fc.record({
   ahead: fc.boolean(),
   column: fc.constantFrom<"data" | "metadata">("data", "metadata"),
 });
-type DamageChoice = typeof damageChoice extends fc.Arbitrary<infer T> ? T : never;
 
 const sessionSpec = fc.record({
   atStart: fc.integer({ min: 0, max: 2 }),
@@ -60,26 +59,6 @@ const trial = fc.record({
 });
 type Trial = typeof trial extends fc.Arbitrary<infer T> ? T : never;
 
-/** A damage of the chosen kind that really changes a stream of `length` events (as the store's damage property makes them). */
-function toDamage(length: number, { kind, a, b, by, ahead, column }: DamageChoice): StreamDamage {
-  const version = (a % length) + 1;
-  switch (kind) {
-    case "deleteEvents":
-      return { kind, versions: [...new Set([version, (b % length) + 1])] };
-    case "duplicateEvent":
-      return { kind, version };
-    case "swapEvents":
-      return length < 2 ? { kind: "truncateTail", keep: 0 } : { kind, versions: [version, ((version + (b % (length - 1))) % length) + 1] };
-    case "truncateTail":
-      return { kind, keep: a % length };
-    case "corruptEvent":
-      return { kind, version, column };
-    case "moveStreamRow":
-      return { kind, by: ahead || length < 2 ? by : -Math.min(by, length - 1) };
-    case "deleteStreamRow":
-      return { kind };
-  }
-}
 
 /** A store backend of the test: one database, a fresh schema per run. */
 interface Backend {
@@ -187,7 +166,7 @@ async function runTrial(backend: Backend, mode: RecoveryMode, { seed, sessions: 
       if (spec.damage === undefined) continue;
       const id = ids[n]!;
       const before = await rawRows(backend.db, schema, id);
-      const damage: Damage = spec.crashAt === "closed" ? { kind: "clearFinal" } : toDamage(before.length - 1, spec.damage);
+      const damage: Damage = spec.crashAt === "closed" ? { kind: "clearFinal" } : damageOfKind(spec.damage.kind, before.length - 1, spec.damage);
       if (before.some((row) => row.includes('"type":"prompt.dispatched"'))) coverage.damagedAfterDispatch++;
       if (damage.kind === "clearFinal") await backend.db.query(`UPDATE "${schema}".streams SET final = false WHERE stream_id = $1`, [id]);
       else await damageSqlStream({ db: backend.db, schema, streamId: id }, damage);

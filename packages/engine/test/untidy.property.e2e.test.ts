@@ -2,7 +2,7 @@ import { startSimulator, untidyBehaviour } from "@cloudsession/simulator";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createEngine } from "../src/index.js";
-import { completed, isCutConnection, sleep, waitFor } from "./support/harness.js";
+import { completed, isCutConnection, startAndSend, waitFor } from "./support/harness.js";
 
 /**
  * The wire property again, against a runtime less tidy than the simulator's default: the real
@@ -31,16 +31,7 @@ describe("over the real wire, against the untidy runtime", () => {
             },
           });
           try {
-            const initial = Array.from({ length: atStart }, (_, index) => `initial ${index}`);
-            const session = await engine.start({ repository: { owner: "octo", name: "untidy" }, prompts: initial });
-            const later: string[] = [];
-            for (const [index, delay] of sendDelays.entries()) {
-              await sleep(delay);
-              const text = `later ${index}`;
-              await session.send(text);
-              later.push(text);
-            }
-            const all = [...initial, ...later];
+            const { session, all } = await startAndSend(engine, { owner: "octo", name: "untidy" }, atStart, sendDelays);
             await waitFor(() => completed(session) === all.length || session.snapshot().status !== "active", "every turn", 20_000);
             expect(session.snapshot().context.failure).toBeNull();
             expect(completed(session)).toBe(all.length);

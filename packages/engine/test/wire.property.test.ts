@@ -2,7 +2,7 @@ import { startSimulator } from "@cloudsession/simulator";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createEngine } from "../src/index.js";
-import { completed, received, sleep, waitFor } from "./support/harness.js";
+import { completed, received, startAndSend, waitFor } from "./support/harness.js";
 
 describe("over the real wire", () => {
   // Each case starts a simulator and drives real JSON-RPC, so cases are few but each is a whole
@@ -25,16 +25,7 @@ describe("over the real wire", () => {
           });
           const engine = createEngine({ runtimeUrl: sim.url, heartbeatMs: 0 });
           try {
-            const initial = Array.from({ length: atStart }, (_, index) => `initial ${index}`);
-            const session = await engine.start({ repository: { owner: "octo", name: "prop" }, prompts: initial });
-            const later: string[] = [];
-            for (const [index, delay] of sendDelays.entries()) {
-              await sleep(delay);
-              const text = `later ${index}`;
-              await session.send(text);
-              later.push(text);
-            }
-            const all = [...initial, ...later];
+            const { session, all } = await startAndSend(engine, { owner: "octo", name: "prop" }, atStart, sendDelays);
             await waitFor(() => completed(session) === all.length, "every turn");
             expect(received(sim, session)).toEqual(all);
             expect(sim.stats.dropped).toEqual([]);

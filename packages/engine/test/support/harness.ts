@@ -93,3 +93,20 @@ export async function sendUntilAccepted(session: SessionHandle, text: string, pr
     }
   }
 }
+
+/**
+ * A session started with `atStart` prompts, then sent one more after each delay (real time), as a
+ * user would type them: the session and every prompt, in the order given.
+ */
+export async function startAndSend(engine: Engine, repository: { owner: string; name: string }, atStart: number, sendDelays: readonly number[]): Promise<{ session: SessionHandle; all: string[] }> {
+  const initial = Array.from({ length: atStart }, (_, index) => `initial ${index}`);
+  const session = await engine.start({ repository, prompts: initial });
+  const all = [...initial];
+  for (const [index, delay] of sendDelays.entries()) {
+    await sleep(delay);
+    const text = `later ${index}`;
+    await session.send(text);
+    all.push(text);
+  }
+  return { session, all };
+}

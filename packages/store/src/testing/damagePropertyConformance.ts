@@ -4,7 +4,7 @@ import type { EventStore, ReadStreamResult } from "../eventStore.js";
 import { ANY } from "../expectedVersion.js";
 import { isStoreError } from "../storeError.js";
 import { withStore, type ConformanceOptions, type EventStoreFactory } from "./storeFixture.js";
-import { describeDamage, type StreamDamage, type StreamDamageKind } from "./streamDamage.js";
+import { damageOfKind, describeDamage } from "./streamDamage.js";
 
 /** A random log: streams of 1-4 appends of 1-4 events each, some marked final. */
 const logs = fc.array(fc.record({ appends: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }), final: fc.boolean() }), { minLength: 1, maxLength: 3 });
@@ -23,30 +23,7 @@ const damageChoices = fc.record({
 /** Partial reads to try on every stream. */
 const ranges = fc.array(fc.record({ fromVersion: fc.integer({ min: 1, max: 18 }), maxCount: fc.option(fc.integer({ min: 0, max: 18 }), { nil: undefined }) }), { minLength: 1, maxLength: 5 });
 
-type Choices = typeof damageChoices extends fc.Arbitrary<infer T> ? T : never;
 
-/** A damage of the chosen kind that really changes a stream of `length` events. */
-function toDamage(kind: StreamDamageKind, length: number, { a, b, by, ahead, column }: Choices): StreamDamage {
-  const version = (a % length) + 1;
-  switch (kind) {
-    case "deleteEvents":
-      return { kind, versions: [...new Set([version, (b % length) + 1])] };
-    case "duplicateEvent":
-      return { kind, version };
-    case "swapEvents":
-      // One event has nothing to swap with: cut it instead.
-      return length < 2 ? { kind: "truncateTail", keep: 0 } : { kind, versions: [version, ((version + (b % (length - 1))) % length) + 1] };
-    case "truncateTail":
-      return { kind, keep: a % length };
-    case "corruptEvent":
-      return { kind, version, column };
-    case "moveStreamRow":
-      // A stream row stays above 0.
-      return { kind, by: ahead || length < 2 ? by : -Math.min(by, length - 1) };
-    case "deleteStreamRow":
-      return { kind };
-  }
-}
 
 /** What a read from `fromVersion` of at most `maxCount` events of the undamaged log returns. */
 function sliceOf(whole: ReadStreamResult, fromVersion: number, maxCount: number | undefined): ReadStreamResult {
@@ -116,7 +93,7 @@ export function damagePropertyConformance(factory: EventStoreFactory, options: C
           const whole = await Promise.all(ids.map((id) => store.readStream(id)));
           const target = choices.target % ids.length;
           const damagedId = ids[target] ?? "";
-          const damage = toDamage(kinds[choices.pick % kinds.length] ?? "deleteEvents", whole[target]?.version ?? 1, choices);
+          const damage = damageOfKind(kinds[choices.pick % kinds.length] ?? "deleteEvents", whole[target]?.version ?? 1, choices);
           await damager.apply(damagedId, damage);
           const stored = await Promise.all(ids.map((id) => damager.storedRows(id)));
           const note = `${describeDamage(damage)} on ${damagedId}`;

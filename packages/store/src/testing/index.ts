@@ -15,7 +15,7 @@ export {
 export type { ConformanceOptions, EventStoreFactory, EventStoreFixture } from "./storeFixture.js";
 export { damageConformance } from "./damageConformance.js";
 export { damagePropertyConformance } from "./damagePropertyConformance.js";
-export { describeDamage, streamDamageKinds, type StoredEventRow, type StreamDamage, type StreamDamageKind, type StreamDamager } from "./streamDamage.js";
+export { damageOfKind, describeDamage, streamDamageKinds, type DamageChoices, type StoredEventRow, type StreamDamage, type StreamDamageKind, type StreamDamager } from "./streamDamage.js";
 export {
   corruptEvent,
   damageSqlStream,

@@ -77,3 +77,38 @@ export function describeDamage(damage: StreamDamage): string {
       return "deleteStreamRow";
   }
 }
+
+/** The numbers a property draws to pick where a damage lands (see {@link damageOfKind}). */
+export interface DamageChoices {
+  readonly a: number;
+  readonly b: number;
+  readonly by: number;
+  readonly ahead: boolean;
+  readonly column: "data" | "metadata";
+}
+
+/**
+ * A damage of `kind` that really changes a stream of `length` events, placed by `choices` (natural
+ * numbers, `by` 1 to 3): what the store's and the engine's damage properties apply.
+ */
+export function damageOfKind(kind: StreamDamageKind, length: number, { a, b, by, ahead, column }: DamageChoices): StreamDamage {
+  const version = (a % length) + 1;
+  switch (kind) {
+    case "deleteEvents":
+      return { kind, versions: [...new Set([version, (b % length) + 1])] };
+    case "duplicateEvent":
+      return { kind, version };
+    case "swapEvents":
+      // One event has nothing to swap with: cut it instead.
+      return length < 2 ? { kind: "truncateTail", keep: 0 } : { kind, versions: [version, ((version + (b % (length - 1))) % length) + 1] };
+    case "truncateTail":
+      return { kind, keep: a % length };
+    case "corruptEvent":
+      return { kind, version, column };
+    case "moveStreamRow":
+      // A stream row stays above 0.
+      return { kind, by: ahead || length < 2 ? by : -Math.min(by, length - 1) };
+    case "deleteStreamRow":
+      return { kind };
+  }
+}
