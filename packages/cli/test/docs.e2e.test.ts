@@ -49,7 +49,6 @@ const handlings: Readonly<Record<string, Handling>> = {
   // Mutation testing (docs/contributing.md): tens of minutes of CPU per package, by design not part of npm test.
   "pnpm mutate": { kind: "not run", reason: "mutation testing of rx, machine and engine: tens of minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
   "pnpm mutate --package rx": { kind: "not run", reason: "mutation testing: minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
-  "pnpm mutate --package machine": { kind: "not run", reason: "mutation testing: tens of minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
   "pnpm mutate --package machine --mutate packages/machine/src/settings.ts": { kind: "not run", reason: "mutation testing: minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
   "pnpm mutate --package machine --force": { kind: "not run", reason: "mutation testing: tens of minutes of CPU (docs/contributing.md)", check: rootScript("mutate") },
   "npx vitest run --project @cloudsession/fidelity": { kind: "not run", reason: "a test project of its own: npm test runs it" },
