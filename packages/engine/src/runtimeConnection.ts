@@ -140,7 +140,13 @@ export class RuntimeConnectionManager {
 
   private async connect(): Promise<CopilotClient> {
     const client = this.createClient();
-    await client.start();
+    // A connection cut during the SDK's handshake leaves its request pending for good (the SDK does
+    // not reject it on close): without a bound, every later client() would wait on this one.
+    const started = client.start().then(() => true);
+    if (!(await Promise.race([started, settledAfter(CONNECT_TIMEOUT_MS, false)]))) {
+      if (this.target.kind !== "client") await client.forceStop().catch(() => undefined);
+      throw new Error(`the connection to the runtime was lost: no handshake within ${CONNECT_TIMEOUT_MS} ms`);
+    }
     // A client handed in is the caller's to configure; ours get Nagle off (see `disableNagle`).
     if (this.target.kind !== "client") disableNagle(client);
     this.current = client;
@@ -183,10 +189,18 @@ export function runtimeEnvironment(base: Readonly<Record<string, string | undefi
   return env;
 }
 
+/** How long the SDK's handshake with the runtime may take before the attempt counts as lost. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** How long a graceful client stop may take before the connection is cut instead. */
 const STOP_GRACE_MS = 10_000;
 
 /** `client.stop()`, or `forceStop()` when the runtime does not answer in time: closing never hangs on it. */
 async function stopWithin(client: CopilotClient, graceMs: number): Promise<void> {
   if (!(await fulfilledWithin(client.stop(), graceMs))) await client.forceStop().catch(() => undefined);
+}
+
+/** `value` after `ms` of real time, on a timer that does not hold the process open. */
+function settledAfter<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value), ms).unref());
 }

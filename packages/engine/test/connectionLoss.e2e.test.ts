@@ -153,7 +153,7 @@ describe("out of contact for longer than a deadline", () => {
     expect(session.state).toBe("awaiting-agent");
     expect(session.snapshot().context.contactLostAt).not.toBeNull();
     r.proxy.refuse(false);
-    await waitFor(() => completed(session) === 1, "the turn after contact is back", 15_000);
+    await waitFor(() => completed(session) === 1, "the turn after contact is back", 30_000);
     expect(received(r.sim, session)).toEqual(["first"]);
     expect(session.snapshot().context.failure).toBeNull();
     await session.close();
