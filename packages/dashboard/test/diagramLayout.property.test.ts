@@ -98,6 +98,26 @@ describe("the lifecycle diagram's layout", () => {
     checkLayout(graph, layoutDiagram(graph));
   });
 
+  // fast-check seed -1130233364: end-2's port sat at the height of child-1's line to end-0, whose lane is further out.
+  test("a line entering a final state never runs along another leaving the live column at the same height", () => {
+    const state = (id: string, parent: string | null, kind: MachineState["kind"], initial: boolean): MachineState => ({ id, label: id.replace(/^.*\./, ""), parent, kind, initial });
+    const graph: MachineGraph = {
+      states: [state("live-0", null, "compound", true), state("live-0.child-0", "live-0", "atomic", true), state("live-0.child-1", "live-0", "atomic", false), state("end-0", null, "final", false), state("end-1", null, "final", false), state("end-2", null, "final", false)],
+      transitions: (
+        [
+          ["live-0", "live-0.child-0"],
+          ["live-0", "end-2"],
+          ["live-0", "end-0"],
+          ["live-0.child-1", "end-0"],
+          ["live-0.child-1", "end-2"],
+          ["live-0.child-0", "live-0.child-0"],
+          ["live-0", "end-1"],
+        ] as const
+      ).map(([from, to]) => ({ from, to, event: "go", guard: undefined })),
+    };
+    checkLayout(graph, layoutDiagram(graph));
+  });
+
   test.prop([graphArb], { numRuns: 300 })("any machine's diagram: states apart, children inside, one orthogonal edge per pair, lines and labels apart", (graph) => {
     checkLayout(graph, layoutDiagram(graph));
   });

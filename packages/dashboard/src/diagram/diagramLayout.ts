@@ -13,6 +13,8 @@ const CHILD_GAP = 20;
 const LANE_GAP = 11;
 const ZONE_GAP = 8; // between a column and the labels, the labels and the lanes
 const MARGIN = 16;
+const CLEARANCE = 6; // between a line entering a final state and one leaving the live column at about the same height
+const FINAL_SHIFT = 8; // how far a final state may move from its even spread (half of NODE_GAP, less a little)
 
 interface Port {
   readonly edge: string;
@@ -47,7 +49,8 @@ interface MergedEdge {
  * them, children inside their parents; final states stand in a second column on the right.
  * Transitions are merged per pair of states and drawn as orthogonal paths in lanes: those to a
  * final state between the two columns, the rest on the left of the live column. Every port has
- * its own band and every lane its own x, so labels and paths never lie on top of each other;
+ * its own band and every lane its own x, and a final state moves a little off any height where a
+ * line leaves the live column, so labels and paths never lie on top of each other;
  * shorter paths take the inner lanes. Deterministic: the same machine gives the same picture.
  *
  * @example
@@ -114,6 +117,8 @@ export function layoutDiagram(graph: MachineGraph): DiagramModel {
   }
   const centre = (id: string): number => box(id).y + box(id).height / 2;
   for (const each of boxes.values()) for (const side of ["left", "right"] as const) reorderPorts(each, side, centre);
+  const leavingRight = [...boxes.values()].filter((each) => each.state.kind !== "final").flatMap((each) => each.ports.right);
+  for (const final of finals) clearOfLeaving(final, leavingRight);
 
   // Horizontal: left lanes, left labels, the live column, right labels, right lanes, the finals.
   const leftLanes = assignLanes(edges.filter((edge) => edge.side === "left"), boxes);
@@ -237,6 +242,28 @@ function reorderPorts(box: Box, side: "left" | "right", centre: (id: string) => 
     cursor += portHeight(port);
     port.y = cursor - 4;
   }
+}
+
+/**
+ * The live column and the final states place their ports independently, so a line leaving the one
+ * could lie at the very height of a line entering the other and, when its lane is further out, run
+ * along it. Moves the final state (within FINAL_SHIFT, so it stays apart from its neighbours) to where
+ * its ports are furthest from every leaving line, up to CLEARANCE, preferring to stay put.
+ */
+function clearOfLeaving(final: Box, leaving: readonly Port[]): void {
+  const ports = [...final.ports.left, ...final.ports.right];
+  // A shift of exactly `blocked` puts one of the final's ports on another edge's leaving line (its own edge's is a straight line).
+  const blocked = ports.flatMap((port) => leaving.filter((other) => other.edge !== port.edge).map((other) => other.y - port.y)).filter((shift) => Math.abs(shift) < FINAL_SHIFT + CLEARANCE);
+  const clearance = (shift: number): number => Math.min(CLEARANCE, ...blocked.map((each) => Math.abs(each - shift)));
+  // The best shift is none, an end of the range, halfway between two neighbouring blocked shifts, or
+  // the least that keeps CLEARANCE from one.
+  const sorted = [-FINAL_SHIFT, ...blocked.filter((shift) => Math.abs(shift) < FINAL_SHIFT), FINAL_SHIFT].sort((a, b) => a - b);
+  const halfway = sorted.slice(1).map((shift, index) => (shift + (sorted[index] ?? shift)) / 2);
+  const aside = blocked.flatMap((shift) => [shift - CLEARANCE, shift + CLEARANCE]).filter((shift) => Math.abs(shift) <= FINAL_SHIFT);
+  const candidates = [0, -FINAL_SHIFT, FINAL_SHIFT, ...halfway, ...aside];
+  const best = candidates.reduce((kept, shift) => (clearance(shift) > clearance(kept) || (clearance(shift) === clearance(kept) && Math.abs(shift) < Math.abs(kept)) ? shift : kept));
+  final.y += best;
+  for (const port of ports) port.y += best;
 }
 
 function portY(box: Box, side: "left" | "right", edge: string, role: Port["role"]): number {
