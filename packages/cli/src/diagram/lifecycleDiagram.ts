@@ -1,4 +1,5 @@
 import { sessionMachine } from "@cloudsession/machine";
+import { guardLabel } from "@cloudsession/dashboard";
 
 /** The structural view of a state node this renderer needs (XState's `StateNode` has it). */
 interface DiagramNode {
@@ -18,26 +19,8 @@ function mermaidId(node: DiagramNode, root: DiagramNode): string {
   return node === root ? "root" : node.id.slice(root.id.length + 1).replace(/[^A-Za-z0-9]+/g, "_");
 }
 
-/** `isDue(reservation)`, `isNewPrompt`, `hasAttemptsLeft`… */
-export function guardLabel(guard: unknown): string | undefined {
-  if (guard === undefined || guard === null) return undefined;
-  if (typeof guard === "string") return guard;
-  if (typeof guard === "function") {
-    const composite = guard as { name?: string; guards?: readonly unknown[] };
-    if (Array.isArray(composite.guards)) {
-      const joiner = composite.name === "or" ? " or " : composite.name === "not" ? "not " : " and ";
-      const parts = composite.guards.map((part) => guardLabel(part) ?? "?");
-      return composite.name === "not" ? `not ${parts.join("")}` : parts.join(joiner);
-    }
-    return composite.name ?? "guard";
-  }
-  if (typeof guard === "object") {
-    const { type, params } = guard as { type?: unknown; params?: unknown };
-    if (typeof type !== "string") return "guard";
-    return params === undefined ? type : `${type}(${typeof params === "string" ? params : JSON.stringify(params)})`;
-  }
-  return "guard";
-}
+/** `isDue(reservation)`, `isNewPrompt`, `hasAttemptsLeft`…: the dashboard's labels, so both diagrams read alike. */
+export { guardLabel };
 
 /**
  * Renders the session machine as a Mermaid `stateDiagram-v2`, from its definition: every state,
